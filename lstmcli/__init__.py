@@ -1,0 +1,3 @@
+"""lstmcli: a command-line lab for recurrent neural networks (Keras)."""
+
+__version__ = "0.1.0"

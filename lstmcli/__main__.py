@@ -1,0 +1,3 @@
+from lstmcli.cli import main
+
+main()
