@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -30,29 +31,46 @@ def print_json(console: Console, data: Any) -> None:
 
 
 def _weights_text(row: LayerRow) -> str:
+    names = [w.name for w in row.weights]
+    if names and all(n.startswith(("forward_", "backward_")) for n in names):
+        # Bidirectional: both directions have the same shapes; show them once, ×2.
+        half = row.weights[: len(row.weights) // 2]
+        return "\n".join(f"{w.name.removeprefix('forward_')} {fmt_shape(w.shape)} ×2" for w in half)
     return "\n".join(f"{w.name} {fmt_shape(w.shape)}" for w in row.weights)
 
 
 def render_summary(console: Console, summary: Summary) -> None:
+    wide = console.width >= 118
     title = f"lstmcli model: {summary.spec.describe()}"
-    table = Table(title=title, title_justify="left", show_lines=True)
-    table.add_column("Layer (type)", no_wrap=True)
-    table.add_column("Input shape", no_wrap=True)
+    table = Table(
+        title=title, title_justify="left", show_lines=True, box=box.SIMPLE_HEAD, pad_edge=False
+    )
+    table.add_column("Layer (type)", overflow="fold")
+    if wide:
+        table.add_column("Input shape", no_wrap=True)
     table.add_column("Output shape", no_wrap=True)
-    table.add_column("Weights", no_wrap=True)
+    if wide:
+        table.add_column("Weights", no_wrap=True)
     table.add_column("Param #", justify="right", no_wrap=True)
-    table.add_column("Formula")
+    table.add_column("Formula", no_wrap=True)
     for row in summary.layers:
         label = f"{row.name}\n({row.type})" + ("" if row.trainable else "\nfrozen")
-        table.add_row(
-            label,
-            fmt_shape(row.input_shape),
-            fmt_shape(row.output_shape),
-            _weights_text(row),
-            f"{row.params:,}",
-            row.formula,
-        )
+        cells = [label]
+        if wide:
+            cells.append(fmt_shape(row.input_shape))
+        cells.append(fmt_shape(row.output_shape))
+        if wide:
+            cells.append(_weights_text(row))
+        cells += [f"{row.params:,}", row.formula.replace(" = ", "\n= ")]
+        table.add_row(*cells)
     console.print(table)
+    if not wide:  # narrow terminal: input and weight shapes in a second, narrower table
+        weights = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+        for col in ("Layer", "Input shape", "Weights"):
+            weights.add_column(col, no_wrap=col != "Layer")
+        for row in summary.layers:
+            weights.add_row(row.name, fmt_shape(row.input_shape), _weights_text(row))
+        console.print(weights)
     t = summary.totals
     console.print(f"Total params: {t.total_params:,}")
     console.print(f"Trainable params: {t.trainable_params:,}")
@@ -107,6 +125,7 @@ def render_shapes(console: Console, walk: ShapeWalk) -> None:
     b = "batch" if walk.batch is None else str(walk.batch)
     console.print(Text(f"Model: {walk.spec.describe()}", style="bold"))
     console.print(f"Input  {walk.input.symbol} {fmt_shape(walk.input.shape, b)}: {walk.input.meaning}")
+    shown_equations = False
     for n, step in enumerate(walk.steps, 1):
         row = step.row
         mark = ""
@@ -127,8 +146,11 @@ def render_shapes(console: Console, walk: ShapeWalk) -> None:
                     f"     {tensor.symbol:<8} {fmt_shape(tensor.shape, b):<16} {tensor.meaning}",
                     markup=False,
                 )
-            for eq in step.equations:
+            if shown_equations:
+                console.print("     (the same equations as above, with this layer's W, U, b)")
+            for eq in () if shown_equations else step.equations:
                 console.print(f"     {eq}", markup=False)
+            shown_equations = True
         if step.why:
             console.print(f"   {step.why}", markup=False)
     for note in walk.notes:
@@ -161,3 +183,8 @@ def shapes_json(walk: ShapeWalk) -> dict[str, Any]:
         "checked": walk.checked,
         "notes": walk.notes,
     }
+
+
+def stderr_console() -> Console:
+    """Progress bars and stage messages go to stderr so stdout stays clean (e.g. for --json)."""
+    return Console(stderr=True, highlight=False)

@@ -1,0 +1,202 @@
+"""``inspect``: gates, states and the prediction of a trained model as it reads a text.
+
+The per-token numbers come from ``gates.py``; ``top_units`` (below) ranks the units whose
+final value best separates the classes of the run's validation split.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+
+from lstmcli.cli import JsonFlag, command, stdout
+from lstmcli.errors import DataError, UsageError
+
+SHOWN = "Shown"
+
+
+@dataclass
+class UnitScore:
+    direction: str  # forward | backward
+    unit: int  # 0-based, within its direction
+    separation: float  # (mean for `label` − mean for the others) / pooled std of the final value
+    auc: float | None  # P(final value of a `label` text > that of another text)
+    label: str
+    up: list[tuple[str, float, int]]  # tokens that raise the unit most: (token, mean Δ, count)
+    down: list[tuple[str, float, int]]  # tokens that lower it most
+
+
+@dataclass
+class TopUnits:
+    layer: int
+    layer_name: str
+    cell: str
+    n_texts: int
+    class_counts: list[int]
+    label_names: list[str]
+    units: list[UnitScore]
+
+
+def _deltas(trace: dict[str, np.ndarray], backwards: bool) -> np.ndarray:
+    """How much each step changed the state: h_t − h_{t−1} (backward: h_t − h_{t+1})."""
+    h, before = trace["hidden"], np.zeros_like(trace["hidden"])
+    if backwards:
+        before[:, :-1] = h[:, 1:]
+    else:
+        before[:, 1:] = h[:, :-1]
+    return h - before
+
+
+def top_units(
+    run: Any, texts: list[str], labels: np.ndarray, layer: int = 1, k: int = 10,
+    n_tokens: int = 5, min_count: int = 3, model: Any = None, batch: int = 64,
+) -> TopUnits:  # fmt: skip
+    """The units of ``layer`` whose final value best separates the classes of ``labels``,
+    each with the tokens (read at least ``min_count`` times) that move it most on average."""
+    from lstmcli import gates
+    from lstmcli.metrics import roc_auc
+
+    net = gates.net_from_model(model if model is not None else run.load_model())
+    gates.check_layer(len(net.layers), layer)
+    enc = run.encode(list(texts))
+    keep = np.flatnonzero(enc.lengths > 0)
+    labels = np.asarray(labels, np.int64).ravel()[keep]
+    counts = np.bincount(labels, minlength=len(run.label_names))
+    if (counts > 0).sum() < 2:
+        raise DataError("--top-units needs validation texts of at least two classes")
+    lyr = net.layers[layer - 1]
+    width, vocab = lyr.cells[0].units, len(net.embedding)
+    sums, hits = np.zeros((vocab, width * len(lyr.cells))), np.zeros(vocab)
+    finals = np.zeros((len(keep), width * len(lyr.cells)))
+    order = np.argsort(enc.lengths[keep], kind="stable")  # similar lengths share a batch
+    for start in range(0, len(order), batch):
+        rows = order[start : start + batch]
+        ids, mask = net.layout([np.asarray(enc.row(int(keep[i])), np.int64) for i in rows])
+        p = gates.run_net(net, ids, mask, keep=layer - 1, upto=layer, dtype=np.float32)
+        finals[rows] = np.concatenate(p.states, axis=1)
+        deltas = [_deltas(t, c.backwards) for t, c in zip(p.traces, lyr.cells, strict=True)]
+        real = ids > 0  # token 0 is padding; no real token has id 0
+        np.add.at(sums, ids[real], np.concatenate(deltas, axis=2)[real])
+        hits += np.bincount(ids[real], minlength=vocab)
+    best, best_class = np.zeros(finals.shape[1]), np.zeros(finals.shape[1], int)
+    for c in [1] if len(counts) == 2 else np.flatnonzero(counts):  # one class against the rest
+        a, b = finals[labels == c], finals[labels != c]
+        var = (a.var(0) * len(a) + b.var(0) * len(b)) / max(len(finals) - 2, 1)
+        d = (a.mean(0) - b.mean(0)) / np.sqrt(np.maximum(var, 1e-12))
+        better = np.abs(d) > np.abs(best)
+        best, best_class = np.where(better, d, best), np.where(better, c, best_class)
+    means = sums / np.maximum(hits, 1)[:, None]
+    frequent = np.flatnonzero(hits >= min_count)
+    frequent = frequent[frequent > 1]  # neither padding nor [UNK]
+    scores = []
+    for col in np.argsort(-np.abs(best), kind="stable")[:k]:
+        c = int(best_class[col])
+        ranked = frequent[np.argsort(-means[frequent, col], kind="stable")]
+        pick = [(run.vocabulary[i], float(means[i, col]), int(hits[i])) for i in ranked]
+        scores.append(UnitScore(
+            lyr.directions[col // width], int(col % width), float(best[col]),
+            roc_auc(finals[:, col], labels == c), run.label_names[c],
+            [x for x in pick[:n_tokens] if x[1] > 0],
+            [x for x in pick[::-1][:n_tokens] if x[1] < 0],
+        ))  # fmt: skip
+    return TopUnits(layer, lyr.name, lyr.kind, len(keep), counts.tolist(),
+                    list(run.label_names), scores)  # fmt: skip
+
+
+def validation_texts(run: Any, data: Path | None, limit: int) -> tuple[list[str], np.ndarray]:
+    """The first ``limit`` texts of the validation split the run was trained with."""
+    from lstmcli.prepare import DataRequest
+
+    saved = run.info.get("data") or {}
+    if not saved:
+        raise DataError(f"{run.path} does not record its dataset, so it has no validation split")
+    req = DataRequest(**{**saved, **({"data": str(data)} if data else {})})
+    from lstmcli import datasets
+
+    loaded = datasets.load_labelled(**req.load_kwargs())
+    if list(loaded.label_names) != list(run.label_names):
+        raise DataError(f"labels of {req.name_or_path} {loaded.label_names} differ from the "
+                        f"run's {run.label_names}")  # fmt: skip
+    val = loaded.val
+    if not len(val.texts):
+        raise DataError(f"{req.name_or_path} has an empty validation split")
+    return list(val.texts[:limit]), np.asarray(val.labels[:limit])
+
+
+def read_text(text: str | None, file: Path | None) -> str:
+    if text is not None and file is not None:
+        raise UsageError("give TEXT or --file F, not both")
+    if file is not None:
+        from lstmcli.textdata import decode
+
+        try:
+            raw = file.read_bytes() if str(file) != "-" else typer.get_binary_stream("stdin").read()
+        except OSError as exc:
+            raise DataError(f"--file: cannot read {file} ({exc.strerror})") from None
+        text = decode(raw)[0]
+    if text is None:
+        raise UsageError("give TEXT, --file F or --top-units K")
+    if not text.strip():
+        raise UsageError("the text is empty; give a sentence or review to read")
+    return text
+
+
+@command("inspect")
+def inspect_cmd(
+    run_path: Annotated[Path, typer.Argument(metavar="RUN", help="Run folder (or its model.keras).")],
+    text: Annotated[str | None, typer.Argument(help="The text to read (or --file).")] = None,
+    file: Annotated[Path | None, typer.Option("--file", "-f", help="Read the text from a file ('-': stdin).")] = None,
+    layer: Annotated[int, typer.Option("--layer", help="Recurrent layer K, 1-based (stacked models).")] = 1,
+    unit: Annotated[int | None, typer.Option("--unit", help="Show unit N (0-based) instead of the mean over units.", rich_help_panel=SHOWN)] = None,
+    show: Annotated[str, typer.Option("--show", help="Colour the text by prediction | forget | input | output | cell (GRU: update | reset; any: candidate | hidden).", rich_help_panel=SHOWN)] = "prediction",
+    rows: Annotated[int, typer.Option("--rows", min=0, help="Table rows: the tokens that move the prediction most (0: all).", rich_help_panel=SHOWN)] = 40,
+    png: Annotated[Path | None, typer.Option("--png", help="Write a heatmap (tokens × units) and the prediction curve.", rich_help_panel=SHOWN)] = None,
+    top: Annotated[int | None, typer.Option("--top-units", min=1, help="Rank the K units that best separate the classes on the validation split.")] = None,
+    data: Annotated[Path | None, typer.Option("--data", help="--top-units: IMDB archive or folder (else the run's).")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=2, help="--top-units: validation texts to use.")] = 1000,
+    n_tokens: Annotated[int, typer.Option("--tokens", min=0, help="--top-units: tokens listed per unit.")] = 5,
+    as_json: JsonFlag = False,
+) -> None:  # fmt: skip
+    """Gates, cell and hidden state at every token, and the prediction as the model reads.
+
+    Example: lstmcli inspect runs/imdb-lstm "Not good at all, but the ending is great." --show forget
+    """
+    from lstmcli import gates, render_inspect
+    from lstmcli.runs import open_run
+
+    run = open_run(run_path)
+    if not run.spec.token_input:
+        raise UsageError("inspect reads text; this run's model takes vectors, not tokens")
+    gates.check_layer(run.spec.stacked, layer)
+    out = stdout()
+    if top is not None:
+        if text is not None or file is not None or png is not None:
+            raise UsageError("--top-units reads the validation split; drop TEXT, --file and --png")
+        texts, labels = validation_texts(run, data, limit)
+        result = top_units(run, texts, labels, layer, top, n_tokens)
+        if as_json:
+            render_inspect.print_json(out, render_inspect.top_units_json(result))
+        else:
+            render_inspect.render_top_units(out, result)
+        return
+    allowed = ("prediction", *gates.QUANTITIES[run.spec.cell])
+    if show not in allowed:
+        raise UsageError(f"--show {show}: a {run.spec.cell} layer shows {' | '.join(allowed)}")
+    width = run.spec.units[layer - 1]
+    if unit is not None and not 0 <= unit < width:
+        raise UsageError(f"--unit {unit}: layer {layer} has {width} units; use 0..{width - 1}")
+    if png is not None and png.suffix.lower() != ".png":
+        raise UsageError(f"--png: {png} must end in .png")
+    insp = gates.inspect_text(run, read_text(text, file), layer)
+    if png is not None:
+        render_inspect.write_png(insp, png, show, unit)
+    if as_json:
+        render_inspect.print_json(out, render_inspect.inspection_json(insp, unit))
+    else:
+        render_inspect.render_inspection(out, insp, show, unit, rows)
+        if png is not None:
+            out.print(f"Wrote {png}", markup=False)

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--overwrite", action="store_true", help="Rewrite golden output files.")
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point lstmcli's home (cache, datasets) at a temp dir so tests never touch the user's files."""
+    home = tmp_path_factory.mktemp("lstmcli_home")
+    monkeypatch.setenv("LSTMCLI_HOME", str(home))
+    monkeypatch.setenv("LSTMCLI_IMDB_URL", "http://127.0.0.1:9/unreachable.tar.gz")
+    return home
+
+
+@pytest.fixture
+def golden(request: pytest.FixtureRequest):
+    """Compare text with tests/golden/NAME; ``pytest --overwrite`` rewrites the file."""
+
+    def check(name: str, text: str) -> None:
+        path = GOLDEN / name
+        if request.config.getoption("--overwrite") or not path.exists():
+            path.write_text(text, encoding="utf-8")
+        assert text == path.read_text(encoding="utf-8"), f"output differs from {path}"
+
+    return check
+
+
+@pytest.fixture
+def console() -> Console:
+    return Console(file=io.StringIO(), width=120, color_system=None, highlight=False)
+
+
+@pytest.fixture(scope="session")
+def imdb_archive() -> Path:
+    value = os.environ.get("LSTMCLI_TEST_IMDB")
+    if not value or not Path(value).exists():
+        pytest.skip("set LSTMCLI_TEST_IMDB to the aclImdb_v1.tar.gz archive (or its folder)")
+    return Path(value)

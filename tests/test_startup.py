@@ -1,0 +1,43 @@
+"""`lstmcli --help` and the pure-arithmetic paths must never import TensorFlow or Keras."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+PROBE = """
+import sys
+from typer.testing import CliRunner
+from lstmcli.cli import app
+result = CliRunner().invoke(app, {args!r})
+assert result.exit_code == 0, result.output
+heavy = sorted(m for m in ("tensorflow", "keras", "matplotlib") if m in sys.modules)
+print("HEAVY:" + ",".join(heavy))
+"""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["shapes"],
+        ["shapes", "--timesteps", "8", "--features", "16", "--stacked", "3", "--classes", "10"],
+        ["shapes", "--bidirectional", "--cell", "gru", "--json"],
+        ["train", "--help"],
+        ["summary", "--help"],
+    ],
+)
+def test_no_tensorflow_import(args: list[str]) -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE.format(args=args)], capture_output=True, text=True, check=True
+    ).stdout
+    assert "HEAVY:\n" in out or out.strip().endswith("HEAVY:"), out
+
+
+def test_module_entry_point() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "lstmcli", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "summary" in out and "shapes" in out
