@@ -165,7 +165,9 @@ def shapes_cmd(
 @model_options
 def build_cmd(
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to save the .keras file.")],
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing file.")] = False,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing file.")
+    ] = False,
     seed: Annotated[int, typer.Option("--seed", help="Seed for the initial weights.")] = 0,
     as_json: JsonFlag = False,
     *,

@@ -6,6 +6,8 @@ final value best separates the classes of the run's validation split.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,7 +18,49 @@ import typer
 from lstmcli.cli import JsonFlag, command, stdout
 from lstmcli.errors import DataError, UsageError
 
-SHOWN = "Shown"
+SHOWN, UNITS = "Shown", "--top-units"
+
+
+def _openblas() -> tuple[Any, Any] | None:
+    """(get, set) of NumPy's bundled OpenBLAS thread count, when it can be found."""
+    import ctypes
+    import glob
+    import os
+
+    root = os.path.dirname(np.__file__)
+    for path in glob.glob(os.path.join(root + ".libs", "*openblas*")) + glob.glob(
+        os.path.join(root, ".dylibs", "*openblas*")
+    ):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for prefix, suffix in (("scipy_openblas_", "64_"), ("scipy_openblas_", ""),
+                               ("openblas_", "64_"), ("openblas_", "")):  # fmt: skip
+            get = getattr(lib, f"{prefix}get_num_threads{suffix}", None)
+            put = getattr(lib, f"{prefix}set_num_threads{suffix}", None)
+            if get is not None and put is not None:
+                return get, put
+    return None
+
+
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """The step-by-step products are small: spread over threads on a busy machine (or beside
+    TensorFlow's own thread pool) they run 10–40× slower than on one thread."""
+    try:
+        blas = _openblas()
+    except Exception:  # best effort only: no library found means no change
+        blas = None
+    if blas is None:
+        yield
+        return
+    before = int(blas[0]())
+    blas[1](1)
+    try:
+        yield
+    finally:
+        blas[1](before)
 
 
 @dataclass
@@ -41,9 +85,9 @@ class TopUnits:
     units: list[UnitScore]
 
 
-def _deltas(trace: dict[str, np.ndarray], backwards: bool) -> np.ndarray:
+def _deltas(h: np.ndarray, backwards: bool) -> np.ndarray:
     """How much each step changed the state: h_t − h_{t−1} (backward: h_t − h_{t+1})."""
-    h, before = trace["hidden"], np.zeros_like(trace["hidden"])
+    before = np.zeros_like(h)
     if backwards:
         before[:, :-1] = h[:, 1:]
     else:
@@ -76,9 +120,11 @@ def top_units(
     for start in range(0, len(order), batch):
         rows = order[start : start + batch]
         ids, mask = net.layout([np.asarray(enc.row(int(keep[i])), np.int64) for i in rows])
-        p = gates.run_net(net, ids, mask, keep=layer - 1, upto=layer, dtype=np.float32)
-        finals[rows] = np.concatenate(p.states, axis=1)
-        deltas = [_deltas(t, c.backwards) for t, c in zip(p.traces, lyr.cells, strict=True)]
+        p = gates.run_net(net, ids, mask, upto=layer, dtype=np.float32)
+        finals[rows] = np.concatenate(p.states[-1], axis=1)
+        seq = p.sequences[-1]
+        deltas = [_deltas(seq[..., d * width : (d + 1) * width], c.backwards)
+                  for d, c in enumerate(lyr.cells)]  # fmt: skip
         real = ids > 0  # token 0 is padding; no real token has id 0
         np.add.at(sums, ids[real], np.concatenate(deltas, axis=2)[real])
         hits += np.bincount(ids[real], minlength=vocab)
@@ -108,8 +154,9 @@ def top_units(
 
 
 def validation_texts(run: Any, data: Path | None, limit: int) -> tuple[list[str], np.ndarray]:
-    """The first ``limit`` texts of the validation split the run was trained with."""
+    """Up to ``limit`` texts of the validation split the run was trained with."""
     from lstmcli.prepare import DataRequest
+    from lstmcli.textdata import limit_split
 
     saved = run.info.get("data") or {}
     if not saved:
@@ -121,10 +168,10 @@ def validation_texts(run: Any, data: Path | None, limit: int) -> tuple[list[str]
     if list(loaded.label_names) != list(run.label_names):
         raise DataError(f"labels of {req.name_or_path} {loaded.label_names} differ from the "
                         f"run's {run.label_names}")  # fmt: skip
-    val = loaded.val
-    if not len(val.texts):
+    if not len(loaded.val):
         raise DataError(f"{req.name_or_path} has an empty validation split")
-    return list(val.texts[:limit]), np.asarray(val.labels[:limit])
+    val = limit_split(loaded.val, limit)  # the first ``limit``, classes as even as possible
+    return list(val.texts), np.asarray(val.labels)
 
 
 def read_text(text: str | None, file: Path | None) -> str:
@@ -145,25 +192,58 @@ def read_text(text: str | None, file: Path | None) -> str:
     return text
 
 
+_SHOW_HELP = (
+    "Colour the text by prediction | forget | input | output | cell (GRU: update | reset; "
+    "any cell: candidate | hidden)."
+)
+
+
+def _opt(*names: str, help: str, panel: str | None = None, **kw: Any) -> Any:
+    return typer.Option(*names, help=help, rich_help_panel=panel, **kw)
+
+
 @command("inspect")
 def inspect_cmd(
-    run_path: Annotated[Path, typer.Argument(metavar="RUN", help="Run folder (or its model.keras).")],
+    run_path: Annotated[
+        Path, typer.Argument(metavar="RUN", help="Run folder (or its model.keras).")
+    ],
     text: Annotated[str | None, typer.Argument(help="The text to read (or --file).")] = None,
-    file: Annotated[Path | None, typer.Option("--file", "-f", help="Read the text from a file ('-': stdin).")] = None,
-    layer: Annotated[int, typer.Option("--layer", help="Recurrent layer K, 1-based (stacked models).")] = 1,
-    unit: Annotated[int | None, typer.Option("--unit", help="Show unit N (0-based) instead of the mean over units.", rich_help_panel=SHOWN)] = None,
-    show: Annotated[str, typer.Option("--show", help="Colour the text by prediction | forget | input | output | cell (GRU: update | reset; any: candidate | hidden).", rich_help_panel=SHOWN)] = "prediction",
-    rows: Annotated[int, typer.Option("--rows", min=0, help="Table rows: the tokens that move the prediction most (0: all).", rich_help_panel=SHOWN)] = 40,
-    png: Annotated[Path | None, typer.Option("--png", help="Write a heatmap (tokens × units) and the prediction curve.", rich_help_panel=SHOWN)] = None,
-    top: Annotated[int | None, typer.Option("--top-units", min=1, help="Rank the K units that best separate the classes on the validation split.")] = None,
-    data: Annotated[Path | None, typer.Option("--data", help="--top-units: IMDB archive or folder (else the run's).")] = None,
-    limit: Annotated[int, typer.Option("--limit", min=2, help="--top-units: validation texts to use.")] = 1000,
-    n_tokens: Annotated[int, typer.Option("--tokens", min=0, help="--top-units: tokens listed per unit.")] = 5,
+    file: Annotated[
+        Path | None, _opt("--file", "-f", help="Read the text from a file ('-': stdin).")
+    ] = None,
+    layer: Annotated[int, _opt("--layer", help="Recurrent layer K, 1-based.")] = 1,
+    unit: Annotated[
+        int | None, _opt("--unit", help="Unit N (0-based) instead of the mean.", panel=SHOWN)
+    ] = None,
+    show: Annotated[str, _opt("--show", help=_SHOW_HELP, panel=SHOWN)] = "prediction",
+    rows: Annotated[
+        int,
+        _opt("--rows", min=0, panel=SHOWN,
+             help="Table rows: the tokens that move the prediction most (0: all)."),
+    ] = 40,
+    png: Annotated[
+        Path | None,
+        _opt("--png", panel=SHOWN, help="Write a heatmap (tokens × units) and prediction curve."),
+    ] = None,
+    top: Annotated[
+        int | None,
+        _opt("--top-units", min=1, panel=UNITS,
+             help="Rank the K units that best separate the classes (validation split)."),
+    ] = None,
+    data: Annotated[
+        Path | None, _opt("--data", panel=UNITS, help="IMDB archive or folder (else the run's).")
+    ] = None,
+    limit: Annotated[
+        int, _opt("--limit", min=2, panel=UNITS, help="Validation texts to use.")
+    ] = 1000,
+    n_tokens: Annotated[
+        int, _opt("--tokens", min=0, panel=UNITS, help="Tokens listed per unit.")
+    ] = 5,
     as_json: JsonFlag = False,
 ) -> None:  # fmt: skip
     """Gates, cell and hidden state at every token, and the prediction as the model reads.
 
-    Example: lstmcli inspect runs/imdb-lstm "Not good at all, but the ending is great." --show forget
+    Example: lstmcli inspect runs/imdb-lstm "Not good, but the ending is great." --show forget
     """
     from lstmcli import gates, render_inspect
     from lstmcli.runs import open_run
@@ -177,7 +257,8 @@ def inspect_cmd(
         if text is not None or file is not None or png is not None:
             raise UsageError("--top-units reads the validation split; drop TEXT, --file and --png")
         texts, labels = validation_texts(run, data, limit)
-        result = top_units(run, texts, labels, layer, top, n_tokens)
+        with one_blas_thread():
+            result = top_units(run, texts, labels, layer, top, n_tokens)
         if as_json:
             render_inspect.print_json(out, render_inspect.top_units_json(result))
         else:
@@ -191,7 +272,8 @@ def inspect_cmd(
         raise UsageError(f"--unit {unit}: layer {layer} has {width} units; use 0..{width - 1}")
     if png is not None and png.suffix.lower() != ".png":
         raise UsageError(f"--png: {png} must end in .png")
-    insp = gates.inspect_text(run, read_text(text, file), layer)
+    with one_blas_thread():
+        insp = gates.inspect_text(run, read_text(text, file), layer)
     if png is not None:
         render_inspect.write_png(insp, png, show, unit)
     if as_json:

@@ -20,29 +20,114 @@ S = "Speed (each on by default)"
 @command("train")
 @model_options
 def train_cmd(
-    dataset: Annotated[str, typer.Argument(help="imdb, sample, or a folder / CSV / TSV / JSONL file.")],
-    data: Annotated[Path | None, typer.Option("--data", help="IMDB archive or folder (else cache, else download).")] = None,
+    dataset: Annotated[
+        str, typer.Argument(help="imdb, sample, or a folder / CSV / TSV / JSONL file.")
+    ],
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="IMDB archive or folder (else cache, else download)."),
+    ] = None,
     epochs: Annotated[int, typer.Option("--epochs", min=1, rich_help_panel=T)] = 3,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, rich_help_panel=T)] = 32,
-    optimizer: Annotated[str, typer.Option("--optimizer", help="rmsprop | adam", rich_help_panel=T)] = "rmsprop",
-    lr: Annotated[float | None, typer.Option("--lr", min=0.0, help="Learning rate (optimizer default).", rich_help_panel=T)] = None,
+    optimizer: Annotated[
+        str, typer.Option("--optimizer", help="rmsprop | adam", rich_help_panel=T)
+    ] = "rmsprop",
+    lr: Annotated[
+        float | None,
+        typer.Option("--lr", min=0.0, help="Learning rate (optimizer default).", rich_help_panel=T),
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", rich_help_panel=T)] = 0,
-    patience: Annotated[int | None, typer.Option("--patience", min=1, help="Stop after N epochs without a better val accuracy.", rich_help_panel=T)] = None,
-    limit: Annotated[int | None, typer.Option("--limit", min=2, help="Train on N texts (seeded, balanced).", rich_help_panel=T)] = None,
-    eval_limit: Annotated[int | None, typer.Option("--eval-limit", min=2, help="Cap validation and test at N texts.", rich_help_panel=T)] = None,
-    val_split: Annotated[float, typer.Option("--val-split", help="Validation fraction for user data.", rich_help_panel=T)] = 0.2,
-    test: Annotated[Path | None, typer.Option("--test", help="Test file/folder for user data.", rich_help_panel=T)] = None,
+    patience: Annotated[
+        int | None,
+        typer.Option(
+            "--patience",
+            min=1,
+            help="Stop after N epochs without a better val accuracy.",
+            rich_help_panel=T,
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit", min=2, help="Train on N texts (seeded, balanced).", rich_help_panel=T
+        ),
+    ] = None,
+    eval_limit: Annotated[
+        int | None,
+        typer.Option(
+            "--eval-limit", min=2, help="Cap validation and test at N texts.", rich_help_panel=T
+        ),
+    ] = None,
+    val_split: Annotated[
+        float,
+        typer.Option("--val-split", help="Validation fraction for user data.", rich_help_panel=T),
+    ] = 0.2,
+    test: Annotated[
+        Path | None,
+        typer.Option("--test", help="Test file/folder for user data.", rich_help_panel=T),
+    ] = None,
     text_col: Annotated[str | None, typer.Option("--text-col", rich_help_panel=T)] = None,
     label_col: Annotated[str | None, typer.Option("--label-col", rich_help_panel=T)] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Run folder (default runs/<data>-<cell>).", rich_help_panel=T)] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --output from its last checkpoint.", rich_help_panel=T)] = False,
-    checkpoint_every: Annotated[int, typer.Option("--checkpoint-every", min=0, help="Checkpoint every N batches (0: epoch ends only).", rich_help_panel=T)] = 100,
-    embedding_from: Annotated[Path | None, typer.Option("--embedding-from", help="Word vectors (.vec/.txt) or a run folder.", rich_help_panel=T)] = None,
-    freeze_embedding: Annotated[bool | None, typer.Option("--freeze-embedding/--fine-tune-embedding", help="With --embedding-from: keep it fixed (default) or train it.", rich_help_panel=T)] = None,
-    bucketing: Annotated[bool, typer.Option("--bucketing/--no-bucketing", help="Group texts by length; pad each batch to a bucket length.", rich_help_panel=S)] = True,
-    xla: Annotated[bool, typer.Option("--xla/--no-xla", help="Compile train and predict steps with XLA.", rich_help_panel=S)] = True,
-    eval_batch_size: Annotated[int, typer.Option("--eval-batch-size", min=1, rich_help_panel=S)] = 256,
-    cache: Annotated[bool, typer.Option("--cache/--no-cache", help="Reuse vectorised data from earlier runs.", rich_help_panel=S)] = True,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Run folder (default runs/<data>-<cell>).", rich_help_panel=T
+        ),
+    ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Continue the run in --output from its last checkpoint.",
+            rich_help_panel=T,
+        ),
+    ] = False,
+    checkpoint_every: Annotated[
+        int,
+        typer.Option(
+            "--checkpoint-every",
+            min=0,
+            help="Checkpoint every N batches (0: epoch ends only).",
+            rich_help_panel=T,
+        ),
+    ] = 100,
+    embedding_from: Annotated[
+        Path | None,
+        typer.Option(
+            "--embedding-from", help="Word vectors (.vec/.txt) or a run folder.", rich_help_panel=T
+        ),
+    ] = None,
+    freeze_embedding: Annotated[
+        bool | None,
+        typer.Option(
+            "--freeze-embedding/--fine-tune-embedding",
+            help="With --embedding-from: keep it fixed (default) or train it.",
+            rich_help_panel=T,
+        ),
+    ] = None,
+    bucketing: Annotated[
+        bool,
+        typer.Option(
+            "--bucketing/--no-bucketing",
+            help="Group texts by length; pad each batch to a bucket length.",
+            rich_help_panel=S,
+        ),
+    ] = True,
+    xla: Annotated[
+        bool,
+        typer.Option(
+            "--xla/--no-xla", help="Compile train and predict steps with XLA.", rich_help_panel=S
+        ),
+    ] = True,
+    eval_batch_size: Annotated[
+        int, typer.Option("--eval-batch-size", min=1, rich_help_panel=S)
+    ] = 256,
+    cache: Annotated[
+        bool,
+        typer.Option(
+            "--cache/--no-cache", help="Reuse vectorised data from earlier runs.", rich_help_panel=S
+        ),
+    ] = True,
     as_json: JsonFlag = False,
     *,
     spec_flags: dict[str, Any],
@@ -108,18 +193,27 @@ def train_cmd(
 
     for note in outcome.notes:
         out.print(note, markup=False)
-    render_metrics(out, outcome.metrics, f"{outcome.split} metrics (best epoch {outcome.state.best_epoch})")
+    render_metrics(
+        out, outcome.metrics, f"{outcome.split} metrics (best epoch {outcome.state.best_epoch})"
+    )
     out.print(f"Run saved in {outcome.run_dir}", markup=False)
 
 
 @command("evaluate")
 def evaluate_cmd(
     run: Annotated[Path, typer.Argument(help="Run folder (or its model.keras).")],
-    dataset: Annotated[str | None, typer.Argument(help="Dataset to evaluate on (default: the run's own test split).")] = None,
+    dataset: Annotated[
+        str | None,
+        typer.Argument(help="Dataset to evaluate on (default: the run's own test split)."),
+    ] = None,
     data: Annotated[Path | None, typer.Option("--data", help="IMDB archive or folder.")] = None,
-    limit: Annotated[int | None, typer.Option("--limit", min=2, help="Evaluate on N texts (balanced).")] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=2, help="Evaluate on N texts (balanced).")
+    ] = None,
     xla: Annotated[bool, typer.Option("--xla/--no-xla", rich_help_panel=S)] = True,
-    bucketing: Annotated[bool, typer.Option("--bucketing/--no-bucketing", rich_help_panel=S)] = True,
+    bucketing: Annotated[
+        bool, typer.Option("--bucketing/--no-bucketing", rich_help_panel=S)
+    ] = True,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, rich_help_panel=S)] = 256,
     as_json: JsonFlag = False,
 ) -> None:
@@ -132,7 +226,11 @@ def evaluate_cmd(
     from lstmcli.runs import open_run
 
     result = evaluate_run(
-        open_run(run), dataset, Speed(bucketing, xla, batch_size), str(data) if data else None, limit
+        open_run(run),
+        dataset,
+        Speed(bucketing, xla, batch_size),
+        str(data) if data else None,
+        limit,
     )
     out = stdout()
     if as_json:
@@ -146,7 +244,9 @@ def evaluate_cmd(
 @command("predict")
 def predict_cmd(
     run: Annotated[Path, typer.Argument(help="Run folder (or its model.keras).")],
-    texts: Annotated[list[str] | None, typer.Argument(help="Texts to classify (stdin when none).")] = None,
+    texts: Annotated[
+        list[str] | None, typer.Argument(help="Texts to classify (stdin when none).")
+    ] = None,
     file: Annotated[Path | None, typer.Option("--file", "-f", help="One text per line.")] = None,
     as_json: JsonFlag = False,
 ) -> None:

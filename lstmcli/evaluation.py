@@ -10,7 +10,7 @@ import numpy as np
 
 from lstmcli import metrics
 from lstmcli.errors import DataError
-from lstmcli.predictor import Speed, compile_for_inference, predict_encoded
+from lstmcli.predictor import Speed, predict_encoded
 from lstmcli.prepare import DataRequest
 from lstmcli.runs import Run
 
@@ -23,9 +23,7 @@ class Evaluation:
 
 
 def _load(run: Run, speed: Speed) -> Any:
-    model = run.load_model()
-    compile_for_inference(model, speed.xla)
-    return model
+    return run.load_model()
 
 
 def evaluate_run(

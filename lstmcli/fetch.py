@@ -92,7 +92,9 @@ def _fetch(url: str, out: BinaryIO, *, hint: str, progress: Progress | None) -> 
                 if progress:
                     progress(done, total)
     except urllib.error.HTTPError as exc:
-        raise DownloadError(f"cannot download {url} (HTTP {exc.code} {exc.reason}); {hint}") from None
+        raise DownloadError(
+            f"cannot download {url} (HTTP {exc.code} {exc.reason}); {hint}"
+        ) from None
     except urllib.error.URLError as exc:
         raise DownloadError(f"cannot download {url} ({_reason(exc.reason)}); {hint}") from None
     except (OSError, http.client.HTTPException, ValueError) as exc:
@@ -145,7 +147,7 @@ def unpack(
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:
         count = total = 0
-        with tarfile.open(archive, "r:gz") as tf:
+        with tarfile.open(archive, "r|gz") as tf:
             for member in tf:
                 name = check_member(member, archive, error)
                 count += 1
@@ -157,7 +159,9 @@ def unpack(
         root = tmp / top
         missing = [r for r in required if not (root / r).is_dir()]
         if missing:
-            raise error(f"{archive} has no {top}/{missing[0]} folder; it is not the expected archive")
+            raise error(
+                f"{archive} has no {top}/{missing[0]} folder; it is not the expected archive"
+            )
         if marker:
             (root / marker[0]).write_text(marker[1] + "\n", encoding="utf-8")
         try:

@@ -11,7 +11,7 @@ src/layers/rnn/*.py; a masked step keeps the previous state). Gate order in the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -169,19 +169,20 @@ def run_cell(
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Run one direction over (B, T, d): per-step values (B, T, h) in input order, final h."""
     b, t, _ = x.shape
-    h = np.zeros((b, cell.units), x.dtype)
-    c = np.zeros_like(h)
-    xw = x @ cell.kernel.astype(x.dtype) + cell.bias_in.astype(x.dtype)
-    names = QUANTITIES[cell.kind] if keep else ("hidden",)
-    out = {q: np.zeros((b, t, cell.units), x.dtype) for q in names}
+    dt, names = x.dtype, QUANTITIES[cell.kind] if keep else ("hidden",)
+    cell = replace(cell, recurrent=cell.recurrent.astype(dt), bias_rec=cell.bias_rec.astype(dt))
+    h = c = np.zeros((b, cell.units), dt)
+    xw = x.transpose(1, 0, 2) @ cell.kernel.astype(dt) + cell.bias_in.astype(dt)  # (T, B, g·h)
+    out = {q: np.zeros((t, b, cell.units), dt) for q in names}  # time-major while writing
     for s in range(t - 1, -1, -1) if cell.backwards else range(t):
         m = mask[:, s, None]
-        vals = _step(cell, xw[:, s], h, c)
+        vals = _step(cell, xw[s], h, c)
         h = np.where(m, vals["hidden"], h)
         if "cell" in vals:
             c = np.where(m, vals["cell"], c)
         for q in names:
-            out[q][:, s] = h if q == "hidden" else c if q == "cell" else vals[q]
+            out[q][s] = h if q == "hidden" else c if q == "cell" else vals[q]
+    out = {q: v.transpose(1, 0, 2) for q, v in out.items()}
     return out, h
 
 
@@ -192,7 +193,7 @@ class Pass:
     sequences: list[np.ndarray] = field(default_factory=list)  # (B, T, units·directions)
     finals: list[np.ndarray] = field(default_factory=list)  # the layer's Keras output
     traces: list[dict[str, np.ndarray]] = field(default_factory=list)  # kept layer, per direction
-    states: list[np.ndarray] = field(default_factory=list)  # kept layer: final h per direction
+    states: list[list[np.ndarray]] = field(default_factory=list)  # per layer: final h per dir.
     probabilities: np.ndarray | None = None  # (B, classes), when every layer ran
 
 
@@ -208,9 +209,10 @@ def run_net(
         seq = np.concatenate([r[0]["hidden"] for r in runs], axis=-1)
         last = np.concatenate([r[1] for r in runs], axis=-1)
         result.sequences.append(seq)
+        result.states.append([r[1] for r in runs])
         result.finals.append(seq if layer.return_sequences else last)
         if i == keep:
-            result.traces, result.states = [r[0] for r in runs], [r[1] for r in runs]
+            result.traces = [r[0] for r in runs]
         x = seq
     if upto is None or upto >= len(net.layers):
         top = result.finals[-1]
@@ -218,12 +220,10 @@ def run_net(
     return result
 
 
-def prefix_probabilities(net: Net, ids: np.ndarray, full: Pass, chunk: int = 32) -> np.ndarray:
-    """(n, classes): what the model outputs for the text cut after each token.
-
-    Exact: a one-direction model that reads no padding gives the head of each step's state;
-    otherwise every prefix is run through the network as the model would see it.
-    """
+def prefix_probabilities(net: Net, ids: np.ndarray, full: Pass, chunk: int = 128) -> np.ndarray:
+    """(n, classes): what the model outputs for the text cut after each token. Exact: a
+    one-direction model that reads no padding gives the head of each step's state; otherwise
+    every prefix is run through the network as the model would see it."""
     n = len(ids)
     causal = all(len(x.cells) == 1 and not x.cells[0].backwards for x in net.layers)
     if causal and (net.fixed_len is None or net.mask_zero):
@@ -231,7 +231,7 @@ def prefix_probabilities(net: Net, ids: np.ndarray, full: Pass, chunk: int = 32)
     out = []
     for start in range(0, n, chunk):
         rows = [ids[: k + 1] for k in range(start, min(n, start + chunk))]
-        out.append(run_net(net, *net.layout(rows)).probabilities)
+        out.append(run_net(net, *net.layout(rows), dtype=np.float32).probabilities)
     return np.concatenate(out)
 
 
@@ -280,11 +280,11 @@ def inspect_text(run: Any, text: str, layer: int = 1, model: Any = None) -> Insp
     ids = np.asarray(run.encode([text]).row(0), np.int64)
     if len(ids) == 0:
         raise UsageError("the text has no words to read; give a sentence or review")
-    words, notes = read_words(text), []
-    if len(words) > len(ids):
-        notes.append(f"only the first {len(ids)} of {len(words)} words are read (seq_len)")
     tokens = [run.vocabulary[i] if i < len(run.vocabulary) else "[UNK]" for i in ids]
-    words = words[: len(ids)] if len(words) >= len(ids) else tokens
+    words, notes = read_words(text), []
+    if cut := len(words) > len(ids) == run.seq_len:
+        notes.append(f"only the first {len(ids)} of {len(words)} words are read (seq_len)")
+    words = words[: len(ids)] if cut or len(words) == len(ids) else tokens
     lay_ids, mask = net.layout([ids])
     full = run_net(net, lay_ids, mask, keep=layer - 1)
     if pad := lay_ids.shape[1] - len(ids):
@@ -294,6 +294,6 @@ def inspect_text(run: Any, text: str, layer: int = 1, model: Any = None) -> Insp
     lyr = net.layers[layer - 1]
     return Inspection(
         words, tokens, ids, layer, lyr.name, lyr.kind, lyr.directions, traces,
-        [s[0] for s in full.states], prefix_probabilities(net, ids, full),
+        [s[0] for s in full.states[layer - 1]], prefix_probabilities(net, ids, full),
         list(run.label_names), notes,
     )  # fmt: skip

@@ -60,7 +60,9 @@ def keras_output_shapes(spec: ModelSpec, batch: int = 2) -> dict[str, tuple[int 
     layers = [lyr for lyr in model.layers if type(lyr).__name__ != "InputLayer"]
     probe = k.Model(model.input, [lyr.output for lyr in layers])
     outputs = probe(random_batch(spec, batch), training=False)
-    return {lyr.name: (None, *tuple(out.shape)[1:]) for lyr, out in zip(layers, outputs, strict=True)}
+    return {
+        lyr.name: (None, *tuple(out.shape)[1:]) for lyr, out in zip(layers, outputs, strict=True)
+    }
 
 
 def confirm_shapes(walk: ShapeWalk) -> None:

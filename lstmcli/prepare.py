@@ -51,11 +51,17 @@ def source_identity(req: DataRequest) -> dict[str, Any]:
     ident: dict[str, Any] = asdict(req)
     name = req.name_or_path
     if name == "imdb":
-        ident["source"] = _identity(req.data) if req.data else _identity(
-            str(datasets.cached_imdb_dir()) if hasattr(datasets, "cached_imdb_dir") else None
+        ident["source"] = (
+            _identity(req.data)
+            if req.data
+            else _identity(
+                str(datasets.cached_imdb_dir()) if hasattr(datasets, "cached_imdb_dir") else None
+            )
         )
     elif name == "sample":
-        ident["source"] = _identity(str(datasets.sample_path()) if hasattr(datasets, "sample_path") else None)
+        ident["source"] = _identity(
+            str(datasets.sample_path()) if hasattr(datasets, "sample_path") else None
+        )
     else:
         ident["source"] = _identity(name)
     ident["test_source"] = _identity(req.test)
@@ -84,7 +90,7 @@ def vectorize(
             return cached
     say(f"reading {req.name_or_path}")
     data = datasets.load_labelled(**req.load_kwargs(), progress=progress)
-    say(f"learning a {vocab:,}-word vocabulary from {len(data.train.texts):,} training texts")
+    say(f"learning a vocabulary of up to {vocab:,} words from {len(data.train.texts):,} training texts")
     vocabulary = adapt_vocabulary(data.train.texts, vocab)
     say("encoding texts")
 

@@ -18,7 +18,10 @@ from lstmcli.shapes import ShapeWalk
 
 
 def fmt_shape(shape: Shape, batch: str = "None") -> str:
-    dims = [batch if d is None and i == 0 else ("None" if d is None else str(d)) for i, d in enumerate(shape)]
+    dims = [
+        batch if d is None and i == 0 else ("None" if d is None else str(d))
+        for i, d in enumerate(shape)
+    ]
     return "(" + ", ".join(dims) + (",)" if len(dims) == 1 else ")")
 
 
@@ -124,19 +127,26 @@ def summary_json(summary: Summary) -> dict[str, Any]:
 def render_shapes(console: Console, walk: ShapeWalk) -> None:
     b = "batch" if walk.batch is None else str(walk.batch)
     console.print(Text(f"Model: {walk.spec.describe()}", style="bold"))
-    console.print(f"Input  {walk.input.symbol} {fmt_shape(walk.input.shape, b)}: {walk.input.meaning}")
+    console.print(
+        f"Input  {walk.input.symbol} {fmt_shape(walk.input.shape, b)}: {walk.input.meaning}"
+    )
     shown_equations = False
     for n, step in enumerate(walk.steps, 1):
         row = step.row
         mark = ""
         if step.confirmed is not None:
-            mark = "  ✓ confirmed by Keras" if step.confirmed else (
-                f"  ✗ Keras says {fmt_shape(step.keras_shape or (), b)}"
+            mark = (
+                "  ✓ confirmed by Keras"
+                if step.confirmed
+                else (f"  ✗ Keras says {fmt_shape(step.keras_shape or (), b)}")
             )
         console.print()
         console.print(
-            Text(f"{n}. {row.name} ({row.type})  {fmt_shape(row.input_shape, b)} → "
-                 f"{fmt_shape(row.output_shape, b)}{mark}", style="bold")
+            Text(
+                f"{n}. {row.name} ({row.type})  {fmt_shape(row.input_shape, b)} → "
+                f"{fmt_shape(row.output_shape, b)}{mark}",
+                style="bold",
+            )
         )
         console.print(f"   {step.what}", markup=False)
         if step.timestep:
@@ -165,7 +175,8 @@ def shapes_json(walk: ShapeWalk) -> dict[str, Any]:
         item["what"] = step.what
         item["why"] = step.why
         item["timestep"] = [
-            {"symbol": t.symbol, "shape": list(t.shape), "meaning": t.meaning} for t in step.timestep
+            {"symbol": t.symbol, "shape": list(t.shape), "meaning": t.meaning}
+            for t in step.timestep
         ]
         item["equations"] = list(step.equations)
         item["confirmed"] = step.confirmed

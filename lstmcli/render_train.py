@@ -30,17 +30,23 @@ class RichTrainEvents(TrainEvents):
     def epoch_begin(self, epoch: int, epochs: int, batches: int, skip: int) -> None:
         if self.quiet:
             return
-        self.progress = Progress(
-            TextColumn(f"epoch {epoch + 1}/{epochs}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[stats]}"),
-            TimeRemainingColumn(),
-            console=self.console,
-            transient=True,
+        if self.progress is None:
+            # One live display for the whole run; rows are printed above it.
+            self.progress = Progress(
+                TextColumn("epoch {task.fields[epoch]}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[stats]}"),
+                TimeRemainingColumn(),
+                console=self.console,
+                transient=True,
+            )
+            self.progress.start()
+        if self.task is not None:
+            self.progress.remove_task(self.task)
+        self.task = self.progress.add_task(
+            "train", total=batches, completed=skip, stats="", epoch=f"{epoch + 1}/{epochs}"
         )
-        self.progress.start()
-        self.task = self.progress.add_task("train", total=batches, completed=skip, stats="")
         self.t0, self.seen = time.perf_counter(), 0
 
     def batch_end(self, batch: int, logs: dict[str, float]) -> None:
@@ -52,21 +58,24 @@ class RichTrainEvents(TrainEvents):
         self.progress.update(self.task, completed=batch, stats=stats)
 
     def epoch_end(self, row: dict[str, Any]) -> None:
-        if self.progress is not None:
-            self.progress.stop()
-            self.progress = None
         if self.quiet:
             return
+        console = self.progress.console if self.progress is not None else self.console
         if not self.table_started:
-            self.console.print(
+            console.print(
                 f"{'epoch':>5}  {'loss':>7}  {'acc':>7}  {'val_loss':>8}  {'val_acc':>7}  "
                 f"{'seconds':>7}  {'samples/s':>9}"
             )
             self.table_started = True
-        self.console.print(
+        console.print(
             f"{row['epoch']:>5}  {row['loss']:>7.4f}  {row['accuracy']:>7.4f}  {row['val_loss']:>8.4f}  "
             f"{row['val_accuracy']:>7.4f}  {row['seconds']:>7.1f}  {row['samples_per_s'] or 0:>9,.0f}"
         )
+
+    def train_end(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
 
 
 def download_progress(console: Console) -> tuple[Progress, Any]:
@@ -80,7 +89,8 @@ def download_progress(console: Console) -> tuple[Progress, Any]:
 
 
 def render_metrics(console: Console, metrics: dict[str, Any], title: str) -> None:
-    table = Table(title=title, title_justify="left")
+    console.print(title, markup=False)
+    table = Table()
     table.add_column("metric")
     table.add_column("value", justify="right")
     for key in ("n", "loss", "accuracy", "precision", "recall", "f1", "roc_auc"):
@@ -99,7 +109,8 @@ def render_metrics(console: Console, metrics: dict[str, Any], title: str) -> Non
     labels = metrics.get("labels") or []
     confusion = metrics.get("confusion_matrix") or []
     if confusion:
-        cm = Table(title="confusion matrix (rows: true, columns: predicted)", title_justify="left")
+        console.print("confusion matrix (rows: true class, columns: predicted)")
+        cm = Table()
         cm.add_column("")
         for name in labels:
             cm.add_column(str(name), justify="right")

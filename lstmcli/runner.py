@@ -47,7 +47,9 @@ def fit_classes(spec: ModelSpec, n_labels: int, classes_given: bool) -> tuple[Mo
     if spec.classes == n_labels:
         return spec, []
     if not classes_given:
-        return spec.replace(classes=n_labels), [f"{n_labels} classes found: using --classes {n_labels}"]
+        return spec.replace(classes=n_labels), [
+            f"{n_labels} classes found: using --classes {n_labels}"
+        ]
     raise UsageError(f"--classes {spec.classes} but the data has {n_labels} classes")
 
 
@@ -88,7 +90,9 @@ def run_training(
             f"--output: {run_dir} already holds a run; pass --resume to continue it or choose "
             "another --output"
         )
-    vec = vectorize(req, spec.vocab, spec.seq_len, use_cache=use_cache, progress=progress, stage=stage)
+    vec = vectorize(
+        req, spec.vocab, spec.seq_len, use_cache=use_cache, progress=progress, stage=stage
+    )
     notes = list(vec.notes)
     if not resume:
         spec, more = fit_classes(spec, len(vec.label_names), classes_given)
@@ -102,7 +106,9 @@ def run_training(
         notes += list(emb.notes)
         extra_info["embedding"] = {"from": str(embedding_from), "found": emb.found, "total": emb.total,
                                    "frozen": not spec.trainable_embedding}  # fmt: skip
-        notes.append(f"embedding: {emb.found:,} of {emb.total:,} vocabulary words found in {embedding_from}")
+        notes.append(
+            f"embedding: {emb.found:,} of {emb.total:,} vocabulary words found in {embedding_from}"
+        )
     write_run_files(
         run_dir, spec, vec.vocabulary, vec.label_names,
         extra={"data": dataclasses.asdict(req), "train": dataclasses.asdict(cfg),
@@ -125,15 +131,16 @@ def run_training(
     return TrainOutcome(run_dir, spec, st, metrics_doc, split, notes)
 
 
-def final_metrics(run_dir: Path, vec: Any, spec: ModelSpec, cfg: TrainConfig) -> tuple[dict[str, Any], str]:
+def final_metrics(
+    run_dir: Path, vec: Any, spec: ModelSpec, cfg: TrainConfig
+) -> tuple[dict[str, Any], str]:
     from lstmcli import metrics
     from lstmcli.modelfile import load_model
-    from lstmcli.predictor import Speed, compile_for_inference, predict_encoded
+    from lstmcli.predictor import Speed, predict_encoded
 
     model = load_model(run_dir / "model.keras")
-    compile_for_inference(model, cfg.xla)
     split, name = (vec.test, "test") if vec.test is not None else (vec.val, "validation")
-    speed = Speed(cfg.bucketing, cfg.xla, cfg.eval_batch_size)
+    speed = Speed(cfg.bucketing, False, cfg.eval_batch_size)
     probs, seconds = predict_encoded(model, split.enc, spec.seq_len, speed)
     m = metrics.compute(probs, split.labels, vec.label_names).to_dict()
     m["eval_seconds"] = round(seconds, 3)

@@ -1,13 +1,13 @@
 """A run folder: everything ``train`` leaves behind, and how other commands read it.
 
-    runs/NAME/
-      spec.json         model spec, text settings, labels, training flags
-      vocabulary.txt    one token per line in index order (0 = padding "", 1 = "[UNK]")
-      model.keras       best-validation model (token ids in, probabilities out)
-      history.csv       one row per epoch
-      metrics.json      test metrics, training seconds, samples/s
-      learning_curve.png
-      checkpoints/      mid-epoch and end-of-epoch state for --resume
+runs/NAME/
+  spec.json         model spec, text settings, labels, training flags
+  vocabulary.txt    one token per line in index order (0 = padding "", 1 = "[UNK]")
+  model.keras       best-validation model (token ids in, probabilities out)
+  history.csv       one row per epoch
+  metrics.json      test metrics, training seconds, samples/s
+  learning_curve.png
+  checkpoints/      mid-epoch and end-of-epoch state for --resume
 """
 
 from __future__ import annotations

@@ -84,10 +84,10 @@ def _recurrent_step(spec: ModelSpec, row: LayerRow, index: int) -> ShapeStep:
     last = index == spec.stacked - 1
     t = spec.seq_len
     if row.output_shape == (None, t, row.output_shape[-1]):
-        why = (
-            "return_sequences=True: every h_t is kept, "
-            + ("because the next recurrent layer needs a sequence" if not last else
-               "because the head is applied at every timestep")
+        why = "return_sequences=True: every h_t is kept, " + (
+            "because the next recurrent layer needs a sequence"
+            if not last
+            else "because the head is applied at every timestep"
         )
     else:
         why = "return_sequences=False: only the last state h_T is passed on"
@@ -113,11 +113,16 @@ def explain(spec: ModelSpec, batch: int | None = None) -> ShapeWalk:
             "Padding: shorter texts are padded with 0 at the front, so the last state h_T comes "
             "right after the last real word; padded at the end, an unmasked LSTM reads hundreds "
             "of padding steps after the review and forgets it."
-            + (" --mask-zero skips padded steps entirely." if spec.mask_zero else
-               " --mask-zero would skip padded steps entirely.")
+            + (
+                " --mask-zero skips padded steps entirely."
+                if spec.mask_zero
+                else " --mask-zero would skip padded steps entirely."
+            )
         )
     else:
-        inp = Tensor("vectors", (None, t, spec.features), f"{t} timesteps of {spec.features} numbers")
+        inp = Tensor(
+            "vectors", (None, t, spec.features), f"{t} timesteps of {spec.features} numbers"
+        )
     recurrent_index = 0
     for row in rows:
         if row.type == "Embedding":
@@ -132,7 +137,9 @@ def explain(spec: ModelSpec, batch: int | None = None) -> ShapeWalk:
         elif row.type == "Dense":
             act = spec.head_activation
             per = "at every timestep" if spec.return_sequences else "on the final state"
-            meaning = "P(positive)" if spec.classes == 1 else f"probabilities over {spec.classes} classes"
+            meaning = (
+                "P(positive)" if spec.classes == 1 else f"probabilities over {spec.classes} classes"
+            )
             steps.append(ShapeStep(row=row, what=f"{act} head applied {per}", why=meaning))
         else:
             steps.append(_recurrent_step(spec, row, recurrent_index))

@@ -128,7 +128,7 @@ def fingerprint(
 
 
 def replaced_note(count: int, what: str) -> list[str]:
-    """The note for ``count`` files/rows whose bytes were not UTF-8 (nothing when ``count`` is 0)."""
+    """The note for ``count`` files/rows whose bytes were not UTF-8 (none when ``count`` is 0)."""
     if not count:
         return []
     noun = what if count == 1 else what + "s"

@@ -7,6 +7,7 @@ a ``TrainEvents`` object (the CLI draws Rich progress bars from it). Nothing her
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ class TrainConfig:
     checkpoint_every: int = 100  # batches
     bucketing: bool = True
     xla: bool = True
-    eval_batch_size: int = 256
+    eval_batch_size: int = 512
 
 
 class TrainEvents:
@@ -41,6 +42,7 @@ class TrainEvents:
     def batch_end(self, batch: int, logs: dict[str, float]) -> None: ...
     def epoch_end(self, row: dict[str, Any]) -> None: ...
     def checkpoint(self, state: ckpt.TrainState) -> None: ...
+    def train_end(self) -> None: ...
 
 
 class Interrupted(Exception):
@@ -60,7 +62,9 @@ class TrainResult:
 
 def epoch_plan(split: VectorSplit, cfg: TrainConfig, seq_len: int, epoch: int) -> list[Any]:
     rng = np.random.default_rng([cfg.seed, epoch])
-    return plan_batches(split.enc.lengths, cfg.batch_size, bucket_lengths(seq_len, cfg.bucketing), rng)
+    return plan_batches(
+        split.enc.lengths, cfg.batch_size, bucket_lengths(seq_len, cfg.bucketing), rng
+    )
 
 
 def targets(labels: np.ndarray, spec: ModelSpec) -> np.ndarray:
@@ -119,16 +123,14 @@ def train(
         ckpt.restore(run_dir / "checkpoints", model, resume)
     cb = TrainCallback(vec, spec, cfg, run_dir, state, events)
     train_ds = make_dataset(vec.train, spec, cb.train_batches)
-    val_plan = plan_batches(
-        vec.val.enc.lengths, cfg.eval_batch_size, bucket_lengths(spec.seq_len, cfg.bucketing)
-    )
-    val_ds = make_dataset(vec.val, spec, lambda: val_plan)
     if state.done or state.epoch >= cfg.epochs:
         return TrainResult(state, model)
+    # Keras warns when a generator-fed epoch ends without a known length; that is by design here.
+    warnings.filterwarnings("ignore", message=".*ran out of data.*")
     try:
         model.fit(
             train_ds,
-            validation_data=val_ds,
+            shuffle=False,  # the batch plans are already shuffled, per epoch and seed
             epochs=cfg.epochs,
             initial_epoch=state.epoch,
             callbacks=[cb],
@@ -137,6 +139,8 @@ def train(
     except KeyboardInterrupt:
         cb.save_checkpoint()
         raise Interrupted(state) from None
+    finally:
+        events.train_end()
     state.done = True
     cb.save_checkpoint()
     return TrainResult(state, model)

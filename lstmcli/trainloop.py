@@ -13,7 +13,15 @@ from lstmcli.spec import ModelSpec
 from lstmcli.tf import keras
 from lstmcli.vcache import Vectorized
 
-HISTORY_COLUMNS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds", "samples_per_s"]
+HISTORY_COLUMNS = [
+    "epoch",
+    "loss",
+    "accuracy",
+    "val_loss",
+    "val_accuracy",
+    "seconds",
+    "samples_per_s",
+]
 
 
 def _base() -> type:
@@ -32,6 +40,7 @@ class TrainCallback(_base()):  # type: ignore[misc]
         self.skip = state.batch
         self.t0 = time.perf_counter()
         self.samples_this_epoch = 0
+        self.forward: Any = None
 
     # -- data ------------------------------------------------------------------------
     def train_batches(self) -> Any:
@@ -51,7 +60,6 @@ class TrainCallback(_base()):  # type: ignore[misc]
         n = len(epoch_plan(self.vec.train, self.cfg, self.spec.seq_len, epoch))
         self.events.epoch_begin(epoch, self.cfg.epochs, n, self.skip)
         self.t0 = time.perf_counter()
-        self.train_time = 0.0
         self.samples_this_epoch = 0
 
     def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
@@ -61,12 +69,24 @@ class TrainCallback(_base()):  # type: ignore[misc]
         if self.cfg.checkpoint_every and self.state.batch % self.cfg.checkpoint_every == 0:
             self.save_checkpoint()
 
-    def on_test_begin(self, logs: Any = None) -> None:
-        self.train_time = time.perf_counter() - self.t0
+    def validate(self) -> dict[str, float]:
+        """Validation with the fast inference path (one traced graph, big bucketed batches)
+        rather than Keras's own, which would compile a separate XLA program per shape."""
+        from lstmcli import metrics
+        from lstmcli.predictor import Speed, forward_fn, predict_encoded
+
+        if self.forward is None:
+            self.forward = forward_fn(self.model)
+        speed = Speed(self.cfg.bucketing, False, self.cfg.eval_batch_size)
+        probs, _ = predict_encoded(
+            self.model, self.vec.val.enc, self.spec.seq_len, speed, self.forward
+        )
+        m = metrics.compute(probs, self.vec.val.labels, self.vec.label_names)
+        return {"val_loss": m.loss, "val_accuracy": m.accuracy}
 
     def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-        logs = dict(logs or {})
-        seconds = self.train_time or (time.perf_counter() - self.t0)
+        seconds = time.perf_counter() - self.t0
+        logs = dict(logs or {}) | self.validate()
         samples = min(self.samples_this_epoch, len(self.vec.train))
         row = {
             "epoch": epoch + 1,
@@ -81,8 +101,13 @@ class TrainCallback(_base()):  # type: ignore[misc]
         st.history.append(row)
         st.train_seconds += seconds
         st.samples_trained += samples
-        if st.best_val_accuracy is None or row["val_accuracy"] > st.best_val_accuracy or (
-            row["val_accuracy"] == st.best_val_accuracy and row["val_loss"] < (st.best_val_loss or 0)
+        if (
+            st.best_val_accuracy is None
+            or row["val_accuracy"] > st.best_val_accuracy
+            or (
+                row["val_accuracy"] == st.best_val_accuracy
+                and row["val_loss"] < (st.best_val_loss or 0)
+            )
         ):
             st.best_val_accuracy, st.best_val_loss = row["val_accuracy"], row["val_loss"]
             st.best_epoch, st.wait = epoch + 1, 0
@@ -113,5 +138,7 @@ class TrainCallback(_base()):  # type: ignore[misc]
     def write_history(self) -> None:
         lines = [",".join(HISTORY_COLUMNS)]
         for row in self.state.history:
-            lines.append(",".join("" if row.get(c) is None else str(row.get(c)) for c in HISTORY_COLUMNS))
+            lines.append(
+                ",".join("" if row.get(c) is None else str(row.get(c)) for c in HISTORY_COLUMNS)
+            )
         atomic.write_text(self.run_dir / "history.csv", "\n".join(lines) + "\n")

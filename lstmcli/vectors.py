@@ -11,6 +11,7 @@ gets zeros, words the source lacks get small seeded random vectors of the same s
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,9 @@ import numpy as np
 
 from lstmcli import atomic
 from lstmcli.errors import DataError, UsageError
+
+BLOCK = 8192  # rows parsed into floats at once
+_FIELDS = re.compile(r"[ \t]+")
 
 
 @dataclass
@@ -88,6 +92,7 @@ def read_vectors(path: str | Path, keep: set[str] | None = None) -> WordVectors:
     except OSError as exc:
         raise DataError(f"cannot read {path} ({exc.strerror})") from None
     words: list[str] = []
+    blocks: list[np.ndarray] = []  # float32 rows, converted a block at a time (less memory)
     numbers: list[list[str]] = []
     lines: list[int] = []
     header: tuple[int, int] | None = None
@@ -95,9 +100,10 @@ def read_vectors(path: str | Path, keep: set[str] | None = None) -> WordVectors:
     rows = 0
     with fh:
         for number, raw in enumerate(fh, 1):
-            text = _decode(path, raw, number).rstrip("\r\n")
-            parts = text.split()
-            if not parts:
+            # Only ASCII spaces and tabs separate fields: tokens may hold other Unicode
+            # "whitespace" (U+0085, U+00A0...) that TextVectorization does not split on.
+            parts = _FIELDS.split(_decode(path, raw, number).strip(" \t\r\n"))
+            if parts == [""]:
                 continue  # blank line
             if number == 1 and _is_header(parts):
                 header = (int(parts[0]), int(parts[1]))
@@ -121,14 +127,17 @@ def read_vectors(path: str | Path, keep: set[str] | None = None) -> WordVectors:
                 words.append(parts[0])
                 numbers.append(parts[1:])
                 lines.append(number)
+                if len(numbers) == BLOCK:
+                    blocks.append(_to_floats(path, numbers, lines, dim))
+                    numbers, lines = [], []
     if dim is None:
         raise DataError(f"{path} is empty; expected word vectors (one word and its numbers a line)")
     if header is not None and header[0] != rows:
         raise _bad(path, 1, f"header says {header[0]} words but the file has {rows} rows")
     if rows == 0:
         raise DataError(f"{path} has a header but no word vectors")
-    matrix = _to_floats(path, numbers, lines, dim)
-    return WordVectors(words, matrix, str(path))
+    blocks.append(_to_floats(path, numbers, lines, dim))
+    return WordVectors(words, np.concatenate(blocks), str(path))
 
 
 def _to_floats(path: Path, numbers: list[list[str]], lines: list[int], dim: int) -> np.ndarray:
@@ -147,7 +156,7 @@ def _to_floats(path: Path, numbers: list[list[str]], lines: list[int], dim: int)
                     raise _bad(path, line, f"{value[:40]!r} is not a number") from None
                 if not math.isfinite(x) or not math.isfinite(np.float32(x)):
                     raise _bad(path, line, f"{value[:40]!r} is not a finite float32 number")
-    assert matrix is not None
+        raise DataError(f"{path}: numbers on lines {lines[0]}..{lines[-1]} cannot be read")
     return matrix
 
 
@@ -164,22 +173,14 @@ def _from_run(source: Path) -> WordVectors:
 
     run = open_run(source)
     model = run.load_model()
-    tables = [w for layer in _layers(model) if type(layer).__name__ == "Embedding"
-              for w in layer.get_weights()[:1]]  # fmt: skip
+    # lstmcli models are flat: the Embedding layer, if any, is a top-level layer.
+    tables = [layer for layer in model.layers if type(layer).__name__ == "Embedding"]
     if not tables:
         raise DataError(f"the model of run {source} has no Embedding layer (it reads vectors)")
-    table = np.asarray(tables[0], dtype=np.float32)
+    table = np.asarray(tables[0].get_weights()[0], dtype=np.float32)
     n = min(len(run.vocabulary), table.shape[0])
     notes = [f"the Embedding layer of run {source} ({table.shape[0]:,} × {table.shape[1]})"]
     return WordVectors(list(run.vocabulary[:n]), table[:n], f"run {source}", notes)
-
-
-def _layers(model: object) -> list[object]:
-    out = []
-    for layer in getattr(model, "layers", []):
-        out.append(layer)
-        out.extend(_layers(layer))
-    return out
 
 
 # --------------------------------------------------------------------------- writing
@@ -193,8 +194,10 @@ def write_vectors(
     if matrix.ndim != 2 or matrix.shape[0] != len(words):
         raise ValueError(f"{len(words)} words but a matrix of shape {matrix.shape}")
     for w in words:
-        if not w or any(c.isspace() for c in w):
-            raise DataError(f"cannot write word {w!r} to {path}: words must be non-empty, no spaces")
+        if not w or _FIELDS.search(w) or "\n" in w or "\r" in w:
+            raise DataError(
+                f"cannot write word {w!r} to {path}: words must be non-empty, no spaces"
+            )
     row_fmt = " ".join([f"%.{digits}g"] * matrix.shape[1])
     with atomic.atomic_open(path, "w", encoding="utf-8", newline="\n") as fh:
         fh.write(f"{matrix.shape[0]} {matrix.shape[1]}\n")
@@ -251,8 +254,10 @@ def embedding_matrix(
     matrix[missing] = rng.normal(0.0, scale, size=(len(missing), dim)).astype(np.float32)
     notes = list(vectors.notes)
     pct = 100.0 * found / total if total else 0.0
-    notes.append(f"{found:,} of {total:,} vocabulary words ({pct:.1f}%) have a vector in "
-                 f"{vectors.origin}; the other {total - found:,} start random (std {scale:.3g})")  # fmt: skip
+    notes.append(
+        f"{found:,} of {total:,} vocabulary words ({pct:.1f}%) have a vector in "
+        f"{vectors.origin}; the other {total - found:,} start random (std {scale:.3g})"
+    )
     if rows > len(vocabulary):
         notes.append(f"rows {len(vocabulary):,}..{rows - 1:,} have no word and start random")
     notes.append("row 0 (padding) is zeros")

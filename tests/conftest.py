@@ -15,7 +15,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 @pytest.fixture(autouse=True)
-def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     """Point lstmcli's home (cache, datasets) at a temp dir so tests never touch the user's files."""
     home = tmp_path_factory.mktemp("lstmcli_home")
     monkeypatch.setenv("LSTMCLI_HOME", str(home))

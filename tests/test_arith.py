@@ -44,7 +44,9 @@ def test_formulas_have_numbers_filled_in() -> None:
 def test_lstm_weight_shapes_and_macs() -> None:
     lstm = layer_rows(ModelSpec())[1]
     assert [(w.name, w.shape) for w in lstm.weights] == [
-        ("kernel", (32, 128)), ("recurrent_kernel", (32, 128)), ("bias", (128,))
+        ("kernel", (32, 128)),
+        ("recurrent_kernel", (32, 128)),
+        ("bias", (128,)),
     ]
     assert lstm.macs == 500 * 4 * 32 * (32 + 32)
     s = summarize(ModelSpec())
@@ -87,7 +89,9 @@ def test_bad_specs(kwargs: dict[str, object], fragment: str) -> None:
         ModelSpec(**kwargs)
 
 
-@pytest.mark.parametrize(("value", "stacked"), [("32,abc", None), ("0", None), ("8,4", 3), ("8", 0)])
+@pytest.mark.parametrize(
+    ("value", "stacked"), [("32,abc", None), ("0", None), ("8,4", 3), ("8", 0)]
+)
 def test_bad_units(value: str, stacked: int | None) -> None:
     with pytest.raises(UsageError):
         parse_units(value, stacked)

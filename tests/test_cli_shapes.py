@@ -36,7 +36,10 @@ def test_alias_and_json() -> None:
     result = invoke(["explain-shapes", *LECTURE, "--json"])
     data = json.loads(result.stdout)
     assert [layer["output_shape"] for layer in data["layers"]] == [
-        [None, 8, 32], [None, 8, 32], [None, 32], [None, 10]
+        [None, 8, 32],
+        [None, 8, 32],
+        [None, 32],
+        [None, 10],
     ]
     assert data["checked"] is False
 
@@ -53,7 +56,9 @@ def test_check_confirms_with_keras() -> None:
     result = invoke(["shapes", *LECTURE, "--check"])
     assert result.exit_code == 0, result.output
     assert result.output.count("✓ confirmed by Keras") == 4
-    data = json.loads(invoke(["shapes", "--return-sequences", "--seq-len", "5", "--check", "--json"]).stdout)
+    data = json.loads(
+        invoke(["shapes", "--return-sequences", "--seq-len", "5", "--check", "--json"]).stdout
+    )
     assert data["checked"] is True
     assert all(layer["confirmed"] for layer in data["layers"])
     assert data["layers"][-1]["output_shape"] == [None, 5, 1]

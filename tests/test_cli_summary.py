@@ -65,7 +65,9 @@ def test_build_then_summary_from_file(tmp_path: Path) -> None:
     result = invoke(["build", "--bidirectional", "--stacked", "2", "-o", str(target)])
     assert result.exit_code == 0, result.output
     assert target.exists() and zipfile.is_zipfile(target)
-    from_flags = json.loads(invoke(["summary", "--bidirectional", "--stacked", "2", "--json"]).stdout)
+    from_flags = json.loads(
+        invoke(["summary", "--bidirectional", "--stacked", "2", "--json"]).stdout
+    )
     from_file = json.loads(invoke(["summary", "--model", str(target), "--json"]).stdout)
     assert from_file["layers"] == from_flags["layers"]
     assert from_file["total_params"] == from_flags["total_params"]

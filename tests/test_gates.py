@@ -18,7 +18,9 @@ TOL = 1e-5
 def randomize(model, seed: int = 0, scale: float = 0.6) -> None:
     """Give every weight (biases included) random values so that no term hides behind a zero."""
     rng = np.random.default_rng(seed)
-    model.set_weights([rng.normal(0, scale, w.shape).astype("float32") for w in model.get_weights()])
+    model.set_weights(
+        [rng.normal(0, scale, w.shape).astype("float32") for w in model.get_weights()]
+    )
 
 
 def make(spec: ModelSpec, variable: bool = True, seed: int = 0):
@@ -83,7 +85,7 @@ def test_steps_equal_keras_sequences(case: str) -> None:
     final = np.asarray(keras_layer_output(spec, model, layer)(IDS))
     np.testing.assert_allclose(p.finals[layer - 1], final, atol=TOL)
     if layer == spec.stacked:
-        np.testing.assert_allclose(np.concatenate(p.states, axis=-1), final, atol=TOL)
+        np.testing.assert_allclose(np.concatenate(p.states[layer - 1], axis=-1), final, atol=TOL)
     np.testing.assert_allclose(p.probabilities, np.asarray(model(IDS)), atol=TOL)
 
 
@@ -94,8 +96,8 @@ def test_backward_direction_is_in_input_order() -> None:
     p = gates.run_net(net, *net.layout(list(IDS)), keep=0)
     fwd, bwd = p.traces
     # the backward direction's final state sits at the first token, the forward one at the last
-    np.testing.assert_allclose(p.states[0], fwd["hidden"][:, -1], atol=1e-12)
-    np.testing.assert_allclose(p.states[1], bwd["hidden"][:, 0], atol=1e-12)
+    np.testing.assert_allclose(p.states[0][0], fwd["hidden"][:, -1], atol=1e-12)
+    np.testing.assert_allclose(p.states[0][1], bwd["hidden"][:, 0], atol=1e-12)
 
 
 def test_lstm_gates_follow_keras_equations() -> None:
@@ -201,7 +203,7 @@ def test_inspect_errors(tmp_path: Path) -> None:
     from lstmcli.errors import UsageError
 
     run, model = make_run(tmp_path / "run", SMALL)
-    with pytest.raises(UsageError, match="--layer 2: the model has 1 recurrent layer; use 1..1"):
+    with pytest.raises(UsageError, match=r"--layer 2: the model has 1 recurrent layer; use 1\.\.1"):
         gates.inspect_text(run, TEXT, layer=2, model=model)
     with pytest.raises(UsageError, match="no words"):
         gates.inspect_text(run, "  ... !! ", model=model)

@@ -1,0 +1,268 @@
+"""`lstmcli inspect`: golden terminal output, --json, --png, --top-units and one-line errors."""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rich.console import Console
+from typer.testing import CliRunner
+
+from lstmcli import gates, render_inspect
+from lstmcli.cli import app
+from lstmcli.cli_inspect import _openblas, one_blas_thread, top_units
+from lstmcli.spec import ModelSpec
+
+runner = CliRunner()
+VOCAB = ["", "[UNK]", "the", "movie", "was", "great", "bad", "fun", "boring", "and", "not", "a"]
+TEXT = "The movie was great, and FUN! Not boring... zorblax"
+LSTM = ModelSpec(units=(4,), vocab=12, embed_dim=4, seq_len=100)
+BIGRU = ModelSpec(cell="gru", units=(3, 2), bidirectional=True, vocab=12, embed_dim=4, seq_len=100)
+
+
+def make_run(folder: Path, spec: ModelSpec, extra: dict | None = None, seed: int = 3) -> Path:
+    from lstmcli.kbuild import build_model
+    from lstmcli.modelfile import save_model
+    from lstmcli.runs import write_run_files
+
+    model = build_model(spec, variable_length=True, seed=seed)
+    rng = np.random.default_rng(seed)
+    model.set_weights([rng.normal(0, 0.8, w.shape).astype("float32") for w in model.get_weights()])
+    write_run_files(folder, spec, VOCAB, ["neg", "pos"], extra)
+    save_model(model, folder / "model.keras")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("inspect_runs")
+    return {"lstm": make_run(root / "lstm", LSTM), "bigru": make_run(root / "bigru", BIGRU)}
+
+
+def invoke(args: list[str], **kw):
+    return runner.invoke(app, ["inspect", *[str(a) for a in args]], env={"COLUMNS": "100"}, **kw)
+
+
+def one_line_error(result, code: int, text: str) -> None:
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("lstmcli: ") and text in lines[0], lines
+
+
+# ----------------------------------------------------------------------------- terminal
+
+
+def test_golden_lstm(runs, golden) -> None:
+    from lstmcli.runs import open_run
+
+    insp = gates.inspect_text(open_run(runs["lstm"]), TEXT)
+    console = Console(file=io.StringIO(), width=100, color_system=None)
+    render_inspect.render_inspection(console, insp)
+    golden("inspect_lstm.out", console.file.getvalue())
+    # the command prints the same thing
+    result = invoke([runs["lstm"], TEXT])
+    assert result.exit_code == 0, result.output
+    assert result.output == console.file.getvalue()
+
+
+def test_golden_bidirectional_gru_layer2_one_unit(runs, golden) -> None:
+    result = invoke([runs["bigru"], TEXT, "--layer", "2", "--show", "update", "--unit", "1"])
+    assert result.exit_code == 0, result.output
+    assert "update → [0 → 1]" in result.output and "update ← [0 → 1]" in result.output
+    golden("inspect_bigru_layer2.out", result.output)
+
+
+def test_rows_limit_keeps_the_tokens_that_move_the_prediction_most(runs) -> None:
+    from lstmcli.runs import open_run
+
+    insp = gates.inspect_text(open_run(runs["lstm"]), TEXT)
+    keep = render_inspect.chosen_rows(insp, 3)
+    p, _ = render_inspect.curve(insp)
+    change = np.abs(np.diff(np.concatenate([[0.5], p])))
+    assert keep == sorted(keep) and len(keep) == 3
+    assert min(change[keep]) >= max(np.delete(change, keep))
+    result = invoke([runs["lstm"], TEXT, "--rows", "3"])
+    assert "showing the 3 of 9 tokens" in result.output
+
+
+def test_file_option_reads_the_whole_file(runs, tmp_path: Path) -> None:
+    f = tmp_path / "review.txt"
+    f.write_text("the movie\nwas great\n", encoding="utf-8")
+    result = invoke([runs["lstm"], "--file", f, "--json"])
+    assert result.exit_code == 0, result.output
+    assert [s["word"] for s in json.loads(result.output)["steps"]] == [
+        "the", "movie", "was", "great"
+    ]  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- json / png
+
+
+def test_json_has_every_number(runs) -> None:
+    result = invoke([runs["bigru"], TEXT, "--json", "--layer", "1"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["cell"] == "gru" and data["directions"] == ["forward", "backward"]
+    assert data["quantities"] == ["update", "reset", "candidate", "hidden"]
+    assert len(data["steps"]) == 9
+    step = data["steps"][8]
+    assert step["word"] == "zorblax" and step["token"] == "[UNK]" and step["id"] == 1
+    assert len(step["forward"]["update"]) == 3 and len(step["backward"]["hidden"]) == 3
+    assert sum(step["probabilities"].values()) == pytest.approx(1.0)
+    assert data["steps"][-1]["probabilities"] == data["prediction"]["probabilities"]
+    # the backward state after the whole text is its value at the first token
+    assert data["final_state"]["backward"] == data["steps"][0]["backward"]["hidden"]
+    assert data["final_state"]["forward"] == data["steps"][-1]["forward"]["hidden"]
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", head[16:24])
+
+
+@pytest.mark.parametrize(("name", "dirs"), [("lstm", 1), ("bigru", 2)])
+def test_png_has_the_expected_size(runs, tmp_path: Path, name: str, dirs: int) -> None:
+    target = tmp_path / "heat.png"
+    result = invoke([runs[name], TEXT, "--png", target, "--show", "hidden"])
+    assert result.exit_code == 0, result.output
+    assert f"Wrote {target}" in result.output.replace("\n", "")
+    assert png_size(target) == render_inspect.figure_size(9, dirs) == (800, 300 + 250 * dirs)
+    long_text = " ".join(["great movie"] * 40)
+    result = invoke([runs[name], long_text, "--png", target, "--json"])
+    assert result.exit_code == 0 and json.loads(result.output)
+    assert png_size(target) == render_inspect.figure_size(80, dirs) == (1900, 300 + 250 * dirs)
+
+
+# ----------------------------------------------------------------------------- errors
+
+
+def test_missing_run(tmp_path: Path) -> None:
+    one_line_error(invoke([tmp_path / "nope", "great"]), 1, "does not exist")
+
+
+@pytest.mark.parametrize(
+    ("args", "text"),
+    [
+        (["great", "--layer", "5"], "--layer 5: the model has 1 recurrent layer; use 1..1"),
+        (["great", "--layer", "0"], "--layer 0"),
+        ([""], "the text is empty"),
+        (["   "], "the text is empty"),
+        (["!!! ..."], "no words to read"),
+        ([], "give TEXT, --file F or --top-units K"),
+        (["great", "--show", "update"], "--show update: a lstm layer shows prediction | input"),
+        (["great", "--unit", "4"], "--unit 4: layer 1 has 4 units; use 0..3"),
+        (["great", "--png", "x.jpg"], "must end in .png"),
+        (["great", "--top-units", "3"], "--top-units reads the validation split"),
+    ],
+)
+def test_usage_errors_are_one_line(runs, args: list[str], text: str) -> None:
+    one_line_error(invoke([runs["lstm"], *args]), 2, text)
+
+
+def test_text_and_file_together(runs, tmp_path: Path) -> None:
+    f = tmp_path / "t.txt"
+    f.write_text("great", encoding="utf-8")
+    one_line_error(invoke([runs["lstm"], "great", "--file", f]), 2, "not both")
+
+
+def test_top_units_without_recorded_data(runs) -> None:
+    one_line_error(invoke([runs["lstm"], "--top-units", "2"]), 1, "does not record its dataset")
+
+
+def test_inspect_help_does_not_load_tensorflow() -> None:
+    probe = (
+        "import sys\nfrom typer.testing import CliRunner\nfrom lstmcli.cli import app\n"
+        "r = CliRunner().invoke(app, ['inspect', '--help'])\nassert r.exit_code == 0\n"
+        "print(sorted(m for m in ('tensorflow', 'keras', 'matplotlib') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+# ----------------------------------------------------------------------------- top units
+
+POS = ["the movie was great", "great fun", "a great movie and fun", "fun fun and great"]
+NEG = ["the movie was bad", "bad and boring", "a boring bad movie", "not fun, bad"]
+
+
+def labelled(n: int = 40) -> tuple[list[str], np.ndarray]:
+    rng = np.random.default_rng(0)
+    texts, labels = [], []
+    for i in range(n):
+        pool = POS if i % 2 else NEG
+        texts.append(f"{pool[rng.integers(len(pool))]} {' '.join(rng.choice(VOCAB[2:5], 3))}")
+        labels.append(i % 2)
+    return texts, np.array(labels)
+
+
+def test_top_units_core(runs) -> None:
+    from lstmcli.runs import open_run
+
+    run = open_run(runs["bigru"])
+    texts, labels = labelled()
+    result = top_units(run, texts, labels, layer=1, k=4, n_tokens=3, min_count=1)
+    assert result.n_texts == 40 and result.class_counts == [20, 20]
+    assert len(result.units) == 4
+    seps = [abs(u.separation) for u in result.units]
+    assert seps == sorted(seps, reverse=True)
+    # brute force: the final value, its class means and the mean change per token
+    model = run.load_model()
+    net = gates.net_from_model(model)
+    best = result.units[0]
+    d = 0 if best.direction == "forward" else 1
+    finals, changes = [], {}
+    for text in texts:
+        ids = np.asarray(run.encode([text]).row(0))
+        p = gates.run_net(net, ids[None], np.ones((1, len(ids)), bool), keep=0)
+        h = p.traces[d]["hidden"][0, :, best.unit]
+        finals.append(p.states[0][d][0, best.unit])
+        steps = range(len(ids)) if d == 0 else range(len(ids) - 1, -1, -1)
+        prev = 0.0
+        for t in steps:
+            changes.setdefault(run.vocabulary[ids[t]], []).append(h[t] - prev)
+            prev = h[t]
+    finals = np.array(finals)
+    pos, neg = finals[labels == 1], finals[labels == 0]
+    pooled = np.sqrt((pos.var(ddof=1) * 19 + neg.var(ddof=1) * 19) / 38)
+    assert best.separation == pytest.approx((pos.mean() - neg.mean()) / pooled, rel=1e-4)
+    assert (best.auc > 0.5) == (best.separation > 0)
+    for token, change, count in best.up + best.down:
+        assert count == len(changes[token])
+        assert change == pytest.approx(np.mean(changes[token]), abs=1e-5)
+    assert all(c > 0 for _, c, _ in best.up) and all(c < 0 for _, c, _ in best.down)
+    assert "[UNK]" not in [t for t, _, _ in best.up + best.down]
+
+
+def test_top_units_cli_reads_the_runs_validation_split(tmp_path: Path) -> None:
+    texts, labels = labelled(60)
+    csv = tmp_path / "reviews.csv"
+    rows = [f'"{t}",{"pos" if y else "neg"}' for t, y in zip(texts, labels, strict=True)]
+    csv.write_text("text,label\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    run = make_run(tmp_path / "run", LSTM, {"data": {"name_or_path": str(csv), "seed": 0}})
+    result = invoke([run, "--top-units", "3", "--limit", "10", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["texts"] == 10 and data["class_counts"] == {"neg": 5, "pos": 5}
+    assert len(data["units"]) == 3 and {"raised_by", "lowered_by", "auc"} <= set(data["units"][0])
+    result = invoke([run, "--top-units", "2"])
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())
+    assert "(12 validation texts: 6 neg, 6 pos)" in out and "raised by" in out
+
+
+def test_one_blas_thread_restores_the_setting() -> None:
+    blas = _openblas()
+    if blas is None:
+        pytest.skip("no bundled OpenBLAS found")
+    before = blas[0]()
+    with one_blas_thread():
+        assert blas[0]() == 1
+    assert blas[0]() == before
