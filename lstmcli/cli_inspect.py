@@ -68,6 +68,7 @@ class UnitScore:
     direction: str  # forward | backward
     unit: int  # 0-based, within its direction
     separation: float  # (mean for `label` − mean for the others) / pooled std of the final value
+    # (binary: ≥ 0, `label` is the class with the higher values)
     auc: float | None  # P(final value of a `label` text > that of another text)
     label: str
     up: list[tuple[str, float, int]]  # tokens that raise the unit most: (token, mean Δ, count)
@@ -141,6 +142,8 @@ def top_units(
     scores = []
     for col in np.argsort(-np.abs(best), kind="stable")[:k]:
         c = int(best_class[col])
+        if len(counts) == 2 and best[col] < 0:  # binary: name the class with the higher value
+            c, best[col] = 0, -best[col]
         ranked = frequent[np.argsort(-means[frequent, col], kind="stable")]
         pick = [(run.vocabulary[i], float(means[i, col]), int(hits[i])) for i in ranked]
         scores.append(UnitScore(
@@ -204,9 +207,7 @@ def _opt(*names: str, help: str, panel: str | None = None, **kw: Any) -> Any:
 
 @command("inspect")
 def inspect_cmd(
-    run_path: Annotated[
-        Path, typer.Argument(metavar="RUN", help="Run folder (or its model.keras).")
-    ],
+    run: Annotated[Path, typer.Argument(help="Run folder (or its model.keras).")],
     text: Annotated[str | None, typer.Argument(help="The text to read (or --file).")] = None,
     file: Annotated[
         Path | None, _opt("--file", "-f", help="Read the text from a file ('-': stdin).")
@@ -248,32 +249,32 @@ def inspect_cmd(
     from lstmcli import gates, render_inspect
     from lstmcli.runs import open_run
 
-    run = open_run(run_path)
-    if not run.spec.token_input:
+    opened = open_run(run)
+    if not opened.spec.token_input:
         raise UsageError("inspect reads text; this run's model takes vectors, not tokens")
-    gates.check_layer(run.spec.stacked, layer)
+    gates.check_layer(opened.spec.stacked, layer)
     out = stdout()
     if top is not None:
         if text is not None or file is not None or png is not None:
             raise UsageError("--top-units reads the validation split; drop TEXT, --file and --png")
-        texts, labels = validation_texts(run, data, limit)
+        texts, labels = validation_texts(opened, data, limit)
         with one_blas_thread():
-            result = top_units(run, texts, labels, layer, top, n_tokens)
+            result = top_units(opened, texts, labels, layer, top, n_tokens)
         if as_json:
             render_inspect.print_json(out, render_inspect.top_units_json(result))
         else:
             render_inspect.render_top_units(out, result)
         return
-    allowed = ("prediction", *gates.QUANTITIES[run.spec.cell])
+    allowed = ("prediction", *gates.QUANTITIES[opened.spec.cell])
     if show not in allowed:
-        raise UsageError(f"--show {show}: a {run.spec.cell} layer shows {' | '.join(allowed)}")
-    width = run.spec.units[layer - 1]
+        raise UsageError(f"--show {show}: a {opened.spec.cell} layer shows {' | '.join(allowed)}")
+    width = opened.spec.units[layer - 1]
     if unit is not None and not 0 <= unit < width:
         raise UsageError(f"--unit {unit}: layer {layer} has {width} units; use 0..{width - 1}")
     if png is not None and png.suffix.lower() != ".png":
         raise UsageError(f"--png: {png} must end in .png")
     with one_blas_thread():
-        insp = gates.inspect_text(run, read_text(text, file), layer)
+        insp = gates.inspect_text(opened, read_text(text, file), layer)
     if png is not None:
         render_inspect.write_png(insp, png, show, unit)
     if as_json:

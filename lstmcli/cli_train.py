@@ -172,13 +172,15 @@ def train_cmd(
     out = stdout()
     err = render.stderr_console()
     run_dir = output or default_run_dir(dataset, spec)
-    events = RichTrainEvents(err if as_json else out, batch_size)
+    # Status goes to stdout (stderr stays for the one-line error), or to stderr with --json.
+    status = err if as_json else out
+    events = RichTrainEvents(status, batch_size)
     try:
         outcome = run_training(
             req, spec, cfg, run_dir, resume=resume,
             classes_given=spec_flags.get("classes") is not None,
             embedding_from=embedding_from, events=events,
-            stage=lambda msg: err.print(f"[dim]{msg}[/dim]"),
+            stage=lambda msg: status.print(msg, style="dim", markup=False),
             use_cache=cache,
         )  # fmt: skip
     except Interrupted as stop:

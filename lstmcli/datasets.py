@@ -176,7 +176,7 @@ def read_parts(source: ImdbSource, parts: Sequence[str]) -> tuple[dict[str, list
 
 def _read_archive(archive: Path, found: dict[str, list[tuple[str, bytes]]]) -> None:
     try:
-        with tarfile.open(archive, "r|gz") as tf:
+        with tarfile.open(archive, "r:gz") as tf:
             for member in tf:
                 name = member.name.removeprefix("./")
                 folder, _, base = name.rpartition("/")
@@ -185,6 +185,7 @@ def _read_archive(archive: Path, found: dict[str, list[tuple[str, bytes]]]) -> N
                     fh = tf.extractfile(member)
                     assert fh is not None  # a regular file always has a reader
                     found[part].append((base, fh.read()))
+            fetch.drain(tf)
     except fetch.CORRUPT as exc:
         raise DataError(f"{archive} is truncated or corrupt ({fetch._reason(exc)})") from None
 

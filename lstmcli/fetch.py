@@ -113,6 +113,14 @@ def _reason(exc: object) -> str:
     return " ".join(text.split())
 
 
+def drain(tf: tarfile.TarFile) -> None:
+    """Read a .tar.gz to its very end, so that gzip checks its CRC and length (a truncated or
+    damaged archive raises one of ``CORRUPT`` instead of passing for a shorter one)."""
+    assert tf.fileobj is not None
+    while tf.fileobj.read(CHUNK):
+        pass
+
+
 def check_member(member: tarfile.TarInfo, where: Path, error: type[LstmcliError]) -> str:
     """The member's name without a leading ``./``; refuses anything but plain files and folders
     whose path stays inside the target folder."""
@@ -147,7 +155,7 @@ def unpack(
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:
         count = total = 0
-        with tarfile.open(archive, "r|gz") as tf:
+        with tarfile.open(archive, "r:gz") as tf:
             for member in tf:
                 name = check_member(member, archive, error)
                 count += 1
@@ -156,6 +164,7 @@ def unpack(
                     raise error(f"{archive}: more than {MAX_MEMBERS} members or 4 GiB; refusing")
                 if name == top or name.startswith(top + "/"):
                     tf.extract(member, tmp, filter="data", set_attrs=False)
+            drain(tf)
         root = tmp / top
         missing = [r for r in required if not (root / r).is_dir()]
         if missing:

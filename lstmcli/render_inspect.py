@@ -118,13 +118,13 @@ def render_inspection(
         table.add_column("token", no_wrap=True, max_width=18)
         if d == 0:
             table.add_column(f"P({name})", justify="right")
-        quantities = QUANTITIES[insp.cell]
-        for q in quantities:
+        cols = {q: values(insp, d, q, unit) for q in QUANTITIES[insp.cell]}
+        for q in cols:
             table.add_column(SHORT.get(q, q), justify="right")
         for i in keep:
             word = insp.words[i] + ("?" if insp.tokens[i] == "[UNK]" else "")
             cells = [str(i + 1), word] + ([f"{p[i]:.3f}"] if d == 0 else [])
-            cells += [_fmt(values(insp, d, q, unit)[i], q) for q in quantities]
+            cells += [_fmt(v[i], q) for q, v in cols.items()]
             table.add_row(*cells)
         console.print(table)
     console.print(f"P({name}): the model's output had the text ended at that token", markup=False)

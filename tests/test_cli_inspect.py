@@ -232,8 +232,9 @@ def test_top_units_core(runs) -> None:
     finals = np.array(finals)
     pos, neg = finals[labels == 1], finals[labels == 0]
     pooled = np.sqrt((pos.var(ddof=1) * 19 + neg.var(ddof=1) * 19) / 38)
-    assert best.separation == pytest.approx((pos.mean() - neg.mean()) / pooled, rel=1e-4)
-    assert (best.auc > 0.5) == (best.separation > 0)
+    cohen = (pos.mean() - neg.mean()) / pooled
+    assert best.separation == pytest.approx(abs(cohen), rel=1e-4)
+    assert best.label == ("pos" if cohen > 0 else "neg") and best.auc > 0.5
     for token, change, count in best.up + best.down:
         assert count == len(changes[token])
         assert change == pytest.approx(np.mean(changes[token]), abs=1e-5)

@@ -154,13 +154,18 @@ def test_bad_data_arguments(tmp_path: Path, archive: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(DataError, match="has no train/neg folder"):
         load_imdb(tmp_path / "empty")
-    truncated = tmp_path / "truncated.tar.gz"
-    truncated.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])
-    for unpack in (True, False):
-        with pytest.raises(DataError, match="truncated or corrupt") as info:
-            load_imdb(truncated, unpack=unpack)
-        assert "\n" not in str(info.value)
-    assert not list(paths.datasets_dir().iterdir())  # the half-unpacked folder is gone
+    body = archive.read_bytes()
+    flipped = bytearray(body)
+    flipped[len(body) // 2] ^= 0xFF
+    damaged = [body[: len(body) * k // 4] for k in (1, 2, 3)] + [body[:-4], bytes(flipped)]
+    for i, content in enumerate(damaged):
+        bad = tmp_path / f"damaged{i}.tar.gz"
+        bad.write_bytes(content)
+        for unpack in (True, False):
+            with pytest.raises(DataError, match="truncated or corrupt") as info:
+                load_imdb(bad, unpack=unpack)
+            assert "\n" not in str(info.value)
+    assert not list(paths.datasets_dir().iterdir())  # no half-unpacked folder is left
 
 
 def test_incomplete_cache_folder() -> None:

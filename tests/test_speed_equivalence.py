@@ -1,0 +1,90 @@
+"""The speed-ups change nothing the model computes: bucketing and the vectorised cache give
+the same predictions as the plain padded-to-T model, and a stale cache is rebuilt."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from lstmcli.batching import bucket_lengths, plan_batches
+from lstmcli.kbuild import build_model
+from lstmcli.predictor import Speed, predict_encoded
+from lstmcli.prepare import DataRequest, vectorize
+from lstmcli.spec import ModelSpec
+from lstmcli.textpipe import Encoded, pad_front
+
+
+def ragged(rng: np.random.Generator, n: int, vocab: int, max_len: int) -> Encoded:
+    lengths = rng.integers(1, max_len + 1, n)
+    ids = rng.integers(2, vocab, lengths.sum()).astype(np.int32)
+    return Encoded(ids, np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64))
+
+
+def test_plan_covers_every_row_once() -> None:
+    rng = np.random.default_rng(1)
+    lengths = rng.integers(1, 500, 1000)
+    plan = plan_batches(lengths, 32, bucket_lengths(500), np.random.default_rng(0))
+    seen = np.concatenate([b.index for b in plan])
+    assert sorted(seen.tolist()) == list(range(1000))
+    assert all(lengths[b.index].max() <= b.length for b in plan)
+    assert sum(len(b.index) < 32 for b in plan) <= 1  # only the last batch may be short
+    assert len({b.length for b in plan}) <= len(bucket_lengths(500))
+
+
+def test_bucketed_predictions_equal_padded_to_full_length() -> None:
+    for cell, bi in (("lstm", False), ("gru", True), ("simplernn", False)):
+        spec = ModelSpec(cell=cell, bidirectional=bi, units=(6, 5), vocab=50, embed_dim=4,
+                         seq_len=40, mask_zero=True)  # fmt: skip
+        model = build_model(spec, variable_length=True, seed=3)
+        enc = ragged(np.random.default_rng(0), 70, 50, 40)
+        bucketed, _ = predict_encoded(model, enc, 40, Speed(bucketing=True, eval_batch_size=16))
+        plain = np.asarray(model(pad_front([enc.row(i) for i in range(len(enc))], 40)))
+        np.testing.assert_allclose(bucketed, plain, atol=1e-5)
+        unbucketed, _ = predict_encoded(model, enc, 40, Speed(bucketing=False, eval_batch_size=7))
+        np.testing.assert_allclose(unbucketed, plain, atol=1e-5)
+
+
+def write_csv(path: Path, n: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    good, bad = ["great", "superb", "fun"], ["awful", "dull", "boring"]
+    lines = ["text,label"]
+    for i in range(n):
+        words = rng.choice(good if i % 2 else bad, 4).tolist() + ["movie", "plot"]
+        lines.append(f"{' '.join(words)},{'pos' if i % 2 else 'neg'}")
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_cache_hit_then_stale_cache_rebuilt(tmp_path: Path) -> None:
+    data = tmp_path / "reviews.csv"
+    write_csv(data, 60, 0)
+    req = DataRequest(name_or_path=str(data))
+    first = vectorize(req, vocab=100, seq_len=20)
+    second = vectorize(req, vocab=100, seq_len=20)
+    assert not first.from_cache and second.from_cache
+    assert second.vocabulary == first.vocabulary
+    np.testing.assert_array_equal(second.train.enc.ids, first.train.enc.ids)
+    np.testing.assert_array_equal(second.val.labels, first.val.labels)
+    # other settings → another entry
+    assert not vectorize(req, vocab=50, seq_len=20).from_cache
+    # the data changes → the entry is stale and rebuilt
+    time.sleep(0.01)
+    write_csv(data, 80, 1)
+    os.utime(data, (time.time() + 5, time.time() + 5))
+    third = vectorize(req, vocab=100, seq_len=20)
+    assert not third.from_cache
+    assert len(third.train) + len(third.val) == 80
+
+
+def test_damaged_cache_is_rebuilt(tmp_path: Path) -> None:
+    from lstmcli import paths
+
+    data = tmp_path / "reviews.csv"
+    write_csv(data, 40, 0)
+    req = DataRequest(name_or_path=str(data))
+    vectorize(req, vocab=100, seq_len=20)
+    for entry in paths.vector_cache_dir().glob("*.npz"):
+        entry.write_bytes(b"garbage")
+    assert not vectorize(req, vocab=100, seq_len=20).from_cache
