@@ -100,9 +100,7 @@ def _act(fn: Any) -> Any:
 
 
 def _np(v: Any) -> np.ndarray:
-    from lstmcli.tf import keras
-
-    return np.asarray(keras().ops.convert_to_numpy(v), dtype=np.float64)
+    return np.asarray(v.numpy(), dtype=np.float64)  # a Keras variable
 
 
 def _cell(layer: Any, backwards: bool) -> Cell:

@@ -49,3 +49,22 @@ def imdb_archive() -> Path:
     if not value or not Path(value).exists():
         pytest.skip("set LSTMCLI_TEST_IMDB to the aclImdb_v1.tar.gz archive (or its folder)")
     return Path(value)
+
+
+@pytest.fixture(scope="session")
+def imdb_folder(imdb_archive: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The archive unpacked once per test session (with tar: much faster than in Python)."""
+    import shutil
+    import subprocess
+
+    if imdb_archive.is_dir():
+        return imdb_archive
+    target = tmp_path_factory.mktemp("imdb")
+    if shutil.which("tar"):
+        subprocess.run(["tar", "xzf", str(imdb_archive), "-C", str(target)], check=True)
+    else:  # pragma: no cover - tar is on every CI machine here
+        import tarfile
+
+        with tarfile.open(imdb_archive) as tf:
+            tf.extractall(target, filter="data")
+    return target

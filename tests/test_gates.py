@@ -37,14 +37,14 @@ def keras_sequences(spec: ModelSpec, model, layer: int, variable: bool = True) -
     twin = build_model(spec.replace(return_sequences=True), variable_length=variable)
     twin.set_weights(model.get_weights())
     name = layer_names(spec)[layer]  # index 0 is the embedding
-    return keras().Model(twin.inputs, twin.get_layer(name).output)
+    return keras().Model(twin.inputs[0], twin.get_layer(name).output)
 
 
 def keras_layer_output(spec: ModelSpec, model, layer: int):
     from lstmcli.arith import layer_names
     from lstmcli.tf import keras
 
-    return keras().Model(model.inputs, model.get_layer(layer_names(spec)[layer]).output)
+    return keras().Model(model.inputs[0], model.get_layer(layer_names(spec)[layer]).output)
 
 
 IDS = np.array([[2, 3, 4, 5, 9, 7, 10, 8, 1, 11], [11, 6, 3, 4, 6, 6, 2, 5, 7, 9]])
