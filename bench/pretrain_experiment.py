@@ -12,7 +12,7 @@ review (`read_unlabelled` reads train/unsup and train/{pos,neg} only).
 
 Usage:
   python bench/pretrain_experiment.py --data ../shared/data/aclImdb_v1.tar.gz
-         [--vectors imdb32.vec] [--seeds 0 1 2] [--limit 2000] [--epochs 10]
+         [--vectors imdb32.vec] [--pretrain-vocab 30000] [--seeds 0 1 2] [--limit 2000] [--epochs 10]
          [--batch-size 128] [--eval-limit N] [--arms scratch frozen] [--workdir DIR]
          [--json OUT]
 """
@@ -59,7 +59,7 @@ def pretrain(args: argparse.Namespace, vectors: Path) -> float:
         "--dim",
         str(args.dim),
         "--vocab",
-        "10000",
+        str(args.pretrain_vocab),
         "--seed",
         "0",
         "-o",
@@ -155,6 +155,13 @@ def main() -> None:
     ap.add_argument("--data", type=Path, required=True, help="aclImdb_v1.tar.gz or its folder")
     ap.add_argument("--vectors", type=Path, help=".vec to use (pretrained first if missing)")
     ap.add_argument("--dim", type=int, default=32, help="embedding width (lecture: 32)")
+    ap.add_argument(
+        "--pretrain-vocab",
+        type=int,
+        default=30000,
+        help="words to pretrain: more than train's 10,000, whose vocabulary comes from the "
+        "--limit labelled reviews and holds words rarer in the whole corpus",
+    )
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--limit", type=int, default=2000, help="labelled training reviews")
     ap.add_argument("--epochs", type=int, default=10, help="lecture: 10")

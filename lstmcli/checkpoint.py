@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,8 @@ def load_state(folder: Path) -> TrainState | None:
 
 def restore(folder: Path, model: Any, state: TrainState) -> None:
     """Put the checkpointed weights and optimizer variables back into a compiled model."""
+    if not re.fullmatch(r"ckpt-\d{3,}-\d{6,}\.npz", state.weights_file):
+        raise DataError(f"checkpoint {folder / STATE_FILE} names an unexpected file; start a new run")
     path = folder / state.weights_file
     try:
         with np.load(path, allow_pickle=False) as z:

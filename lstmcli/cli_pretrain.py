@@ -63,7 +63,7 @@ def pretrain_cmd(
         typer.Option(
             "--subsample",
             min=0.0,
-            help="Frequent-word subsampling threshold t (0: off).",
+            help="Subsample words more frequent than t (0: off; try 1e-3 on small data).",
             rich_help_panel=W,
         ),
     ] = 1e-4,

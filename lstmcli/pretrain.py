@@ -56,7 +56,7 @@ class PretrainSettings:
         if not 0 <= self.subsample < 1:
             raise UsageError(f"--subsample: {self.subsample} is not allowed; use 0 ≤ t < 1")
         if not self.learning_rate > 0:
-            raise UsageError("--learning-rate: must be > 0")
+            raise UsageError("--lr: the learning rate must be > 0")
 
 
 @dataclass
