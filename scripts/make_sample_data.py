@@ -6,7 +6,7 @@ its own polarity (some negated: "the plot was not dull"), "X, but Y" sentences w
 clause carries the label, and now and then one sentence of the opposite polarity. So no single
 word decides the label, yet a small LSTM learns it in a few epochs.
 
-    python scripts/make_sample_data.py [--seed 20240611] [--count 400] [--out sample_data]
+    python scripts/make_sample_data.py [--seed 20240611] [--count 2000] [--out sample_data]
 
 The output depends only on the seed and count.
 """
@@ -19,7 +19,7 @@ import random
 from pathlib import Path
 
 SEED = 20240611
-COUNT = 400
+COUNT = 2000
 
 NOUNS = ["film", "movie", "picture", "feature", "story"]
 ASPECTS = [
