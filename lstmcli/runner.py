@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,13 +103,41 @@ def run_training(
         from lstmcli.vectors import embedding_matrix
 
         emb = embedding_matrix(embedding_from, vec.vocabulary, spec.embed_dim, seed=cfg.seed)
-        init = emb.matrix
+        init = pad_rows(emb.matrix, spec.vocab, cfg.seed)
         notes += list(emb.notes)
         extra_info["embedding"] = {"from": str(embedding_from), "found": emb.found, "total": emb.total,
                                    "frozen": not spec.trainable_embedding}  # fmt: skip
         notes.append(
             f"embedding: {emb.found:,} of {emb.total:,} vocabulary words found in {embedding_from}"
         )
+    created = not run_dir.exists()
+    try:
+        return _train_and_report(run_dir, vec, spec, cfg, req, state, init, extra_info, notes, events, stage)
+    except Exception:
+        # A run that failed before its first checkpoint leaves nothing behind, so the same
+        # command can simply be run again.
+        if created and not (run_dir / "checkpoints" / ckpt.STATE_FILE).exists():
+            shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+
+
+def pad_rows(matrix: Any, rows: int, seed: int) -> Any:
+    """Grow a (len(vocabulary), E) matrix to the Embedding's (V, E): the vocabulary learnt
+    from the data can be smaller than --vocab; the unused rows get small random values."""
+    import numpy as np
+
+    if matrix.shape[0] >= rows:
+        return matrix[:rows]
+    rng = np.random.default_rng(seed)
+    extra = rng.normal(0, 0.05, (rows - matrix.shape[0], matrix.shape[1])).astype(matrix.dtype)
+    return np.concatenate([matrix, extra])
+
+
+def _train_and_report(
+    run_dir: Path, vec: Any, spec: ModelSpec, cfg: TrainConfig, req: DataRequest,
+    state: Any, init: Any, extra_info: dict[str, Any], notes: list[str],
+    events: TrainEvents | None, stage: Callable[[str], None],
+) -> TrainOutcome:  # fmt: skip
     write_run_files(
         run_dir, spec, vec.vocabulary, vec.label_names,
         extra={"data": dataclasses.asdict(req), "train": dataclasses.asdict(cfg),

@@ -38,14 +38,20 @@ STATS: dict[str, object] = {
     "calls": 0,
     "seconds": 0.0,
     "commands": Counter(),
+    "command_seconds": Counter(),
     "exits": Counter(),
     "slowest": [],  # (seconds, args)
     "unexpected": {},  # message -> args: the catch-all handler fired (allowed, but worth a look)
+    "control": {},  # message -> args: raw control characters echoed to the terminal
+    "problems": {},  # with LSTMCLI_FUZZ_KEEP_GOING=1: problem -> the first few invocations
 }
 FUZZ_TESTS = ("soup", "model", "run", "train")
 RAN: set[str] = set()
 # Set LSTMCLI_FUZZ_STRICT=1 to fail on "unexpected <Error>" messages too (the catch-all handler).
 STRICT = bool(os.environ.get("LSTMCLI_FUZZ_STRICT"))
+# Set LSTMCLI_FUZZ_KEEP_GOING=1 to collect every kind of violation (listed, and failed, at the end)
+# instead of stopping at the first.
+KEEP_GOING = bool(os.environ.get("LSTMCLI_FUZZ_KEEP_GOING"))
 # Commands that print status lines on stderr before a failure (the error is still the last line).
 STATUS_ON_STDERR = {"pretrain"}
 
@@ -68,6 +74,51 @@ def _command_of(args: Sequence[str]) -> str:
     return args[0] if args else "(none)"
 
 
+def _problems(result, args: list[str], expect_failure: bool, as_json: bool) -> list[str]:
+    """What is wrong with how this invocation ended (empty: nothing)."""
+    stdout, stderr = result.stdout, result.stderr
+    exc = result.exception
+    if exc is not None and not isinstance(exc, SystemExit):
+        import traceback
+
+        tb = "".join(traceback.format_exception(*result.exc_info)) if result.exc_info else ""
+        return [f"uncaught {type(exc).__name__}: {exc}\n{tb}"]
+    if result.exit_code not in (0, 1, 2, 130):
+        return [f"exit code {result.exit_code}"]
+    if result.exit_code == 130 and "interrupted" not in stderr and "aborted" not in stderr:
+        return ["exit 130 without an interrupt"]
+    if "Traceback" in stdout or "Traceback" in stderr:
+        return ["traceback printed"]
+    if result.exit_code == 0:
+        if expect_failure:
+            return ["exit 0, but this data must never train"]
+        if as_json and not ({"-h", "--help"} & set(args)):
+            try:
+                json.loads(stdout)
+            except ValueError as e:
+                return [f"--json output is not JSON ({e})"]
+        return []
+    # Lines as a terminal shows them: "\n" ends a line (str.splitlines also splits on \x1c…).
+    lines = [ln for ln in stderr.split("\n") if ln.strip()]
+    if not lines:
+        return ["failed without a message on stderr"]
+    if not lines[-1].startswith("lstmcli") or sum(ln.startswith("lstmcli") for ln in lines) != 1:
+        return ["the error is not one line starting with 'lstmcli'"]
+    command = _command_of(args)
+    if len(lines) > 1 and command not in STATUS_ON_STDERR and not (as_json and command == "train"):
+        return ["more than one line on stderr"]
+    message = lines[-1].partition(": ")[2]
+    if not message.strip():
+        return ["empty error message"]
+    if any((ord(c) < 32 and c != "\t") or c == "\x7f" for c in message):
+        STATS["control"].setdefault(message[:160], args)  # type: ignore[union-attr]
+    if message.startswith("unexpected "):
+        STATS["unexpected"].setdefault(message[:160], args)  # type: ignore[union-attr]
+        if STRICT:
+            return ["the catch-all handler fired"]
+    return []
+
+
 def invoke(args: Sequence[str], *, expect_failure: bool = False, as_json: bool = False):
     """Run ``lstmcli ARGS`` in-process and assert the exit contract; return the result."""
     args = [str(a) for a in args]
@@ -79,43 +130,25 @@ def invoke(args: Sequence[str], *, expect_failure: bool = False, as_json: bool =
     STATS["calls"] += 1  # type: ignore[operator]
     STATS["seconds"] += took  # type: ignore[operator]
     STATS["commands"][_command_of(args)] += 1  # type: ignore[index]
+    STATS["command_seconds"][_command_of(args)] += took  # type: ignore[index]
     STATS["exits"][result.exit_code] += 1  # type: ignore[index]
     slowest: list = STATS["slowest"]  # type: ignore[assignment]
     slowest.append((round(took, 2), args))
     slowest.sort(key=lambda x: -x[0])
     del slowest[8:]
 
-    stdout, stderr = result.stdout, result.stderr
-    where = f"\n  args={args!r}\n  exit={result.exit_code}\n  stdout={stdout[-800:]!r}\n  stderr={stderr[-800:]!r}"
-    exc = result.exception
-    if exc is not None and not isinstance(exc, SystemExit):
-        import traceback
-
-        tb = "".join(traceback.format_exception(*result.exc_info)) if result.exc_info else ""
-        raise AssertionError(f"uncaught {type(exc).__name__}: {exc}{where}\n{tb}")
-    assert result.exit_code in (0, 1, 2, 130), f"exit code {result.exit_code}{where}"
-    if result.exit_code == 130:
-        assert "interrupted" in stderr or "aborted" in stderr, f"130 without an interrupt{where}"
-    assert "Traceback" not in stdout and "Traceback" not in stderr, f"traceback printed{where}"
-    if result.exit_code != 0:
-        lines = [ln for ln in stderr.splitlines() if ln.strip()]
-        assert lines, f"failed without a message on stderr{where}"
-        mine = [ln for ln in lines if ln.startswith("lstmcli")]
-        assert lines[-1].startswith("lstmcli") and len(mine) == 1, f"not one error line{where}"
-        if _command_of(args) not in STATUS_ON_STDERR and not (as_json and args[0] == "train"):
-            assert len(lines) == 1, f"more than one line on stderr{where}"
-        head, _, message = lines[-1].partition(": ")
-        assert message.strip(), f"empty error message{where}"
-        if message.startswith("unexpected "):
-            STATS["unexpected"].setdefault(message[:160], args)  # type: ignore[union-attr]
-            assert not STRICT, f"catch-all handler fired{where}"
-    else:
-        assert not expect_failure, f"expected a failure (this data must never train){where}"
-        if as_json and not ({"-h", "--help"} & set(args)):
-            try:
-                json.loads(stdout)
-            except ValueError as e:
-                raise AssertionError(f"--json output is not JSON ({e}){where}") from None
+    problems = _problems(result, args, expect_failure, as_json)
+    if problems:
+        where = (
+            f"\n  args={args!r}\n  exit={result.exit_code}\n  stdout={result.stdout[-800:]!r}"
+            f"\n  stderr={result.stderr[-800:]!r}"
+        )
+        if KEEP_GOING:
+            seen = STATS["problems"].setdefault(problems[0], [])  # type: ignore[union-attr]
+            if len(seen) < 4:
+                seen.append(where)
+        else:
+            raise AssertionError("; ".join(problems) + where)
     return result
 
 
@@ -143,10 +176,24 @@ class World:
     missing: list[Path]
 
     def read_paths(self) -> list[Path]:
-        return [*self.garbage, *self.fail_data, *self.missing, *self.broken_runs, self.vec,
-                *self.bad_vecs, *self.configs, self.run, self.bigru, self.vector_run,
-                self.run / "model.keras", self.bigru / "model.keras", self.root / "empty_dir",
-                self.root / "dir.keras", Path("/"), Path("/dev/null")]  # fmt: skip
+        return [
+            *self.garbage,
+            *self.fail_data,
+            *self.missing,
+            *self.broken_runs,
+            self.vec,
+            *self.bad_vecs,
+            *self.configs,
+            self.run,
+            self.bigru,
+            self.vector_run,
+            self.run / "model.keras",
+            self.bigru / "model.keras",
+            self.root / "empty_dir",
+            self.root / "dir.keras",
+            Path("/"),
+            Path("/dev/null"),
+        ]
 
 
 def _make_run(folder: Path, spec: ModelSpec, extra: dict | None = None, seed: int = 3) -> Path:
@@ -175,16 +222,32 @@ def _write(path: Path, content: str | bytes) -> Path:
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     root = tmp_path_factory.mktemp("fuzz_world")
     rng = np.random.default_rng(0)
-    rows = [("the movie was great and fun", "pos"), ("bad and boring", "neg"),
-            ("a great great movie", "pos"), ("not fun, not great", "neg")] * 4  # fmt: skip
+    rows = [
+        ("the movie was great and fun", "pos"),
+        ("bad and boring", "neg"),
+        ("a great great movie", "pos"),
+        ("not fun, not great", "neg"),
+    ] * 4
     tiny = _write(root / "tiny.csv", "text,label\n" + "".join(f'"{t}",{y}\n' for t, y in rows))
-    data_info = {"name_or_path": str(tiny), "data": None, "seed": 0, "limit": None,
-                 "eval_limit": None, "val_split": 0.5, "test": None, "text_col": None,
-                 "label_col": None}  # fmt: skip
+    data_info = {
+        "name_or_path": str(tiny),
+        "data": None,
+        "seed": 0,
+        "limit": None,
+        "eval_limit": None,
+        "val_split": 0.5,
+        "test": None,
+        "text_col": None,
+        "label_col": None,
+    }
     spec = ModelSpec(units=(4,), vocab=len(VOCAB), embed_dim=4, seq_len=20, mask_zero=True)
     run = _make_run(root / "run", spec, {"data": data_info})
-    bigru = _make_run(root / "bigru", ModelSpec(cell="gru", units=(3, 2), bidirectional=True,
-                                                vocab=len(VOCAB), embed_dim=4, seq_len=20))  # fmt: skip
+    bigru = _make_run(
+        root / "bigru",
+        ModelSpec(
+            cell="gru", units=(3, 2), bidirectional=True, vocab=len(VOCAB), embed_dim=4, seq_len=20
+        ),
+    )
     vector_run = _make_run(root / "vector_run", ModelSpec(units=(2,), features=3, seq_len=5))
 
     broken = []
@@ -206,8 +269,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     (b / "model.keras").unlink()
     broken.append(b)
 
-    vec = _write(root / "words.vec", "6 3\nthe 0.1 0.2 0.3\ngood 1 0 0\nbad -1 0 0\n"
-                 "great 0.9 0.1 0\nfilm 0 1 0\nzero 0 0 0\n")  # fmt: skip
+    vec = _write(
+        root / "words.vec",
+        "6 3\nthe 0.1 0.2 0.3\ngood 1 0 0\nbad -1 0 0\ngreat 0.9 0.1 0\nfilm 0 1 0\nzero 0 0 0\n",
+    )
     bad_vecs = [
         _write(root / "short.vec", "2 3\nthe 1 2\n"),
         _write(root / "nan.vec", "1 2\nthe nan inf\n"),
@@ -215,10 +280,20 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         _write(root / "text.vec", "the quick brown fox\njumps over the lazy dog\n"),
     ]
     configs = [
-        _write(root / "good.toml", 'cell = "gru"\nunits = "3,2"\nembed-dim = 4\nvocab = 20\nseq-len = 6\n'),
-        _write(root / "table.toml", "[model]\nunits = [2, 3]\ndropout = 0.1\nseq_len = 4\nvocab = 9\n"),
-        _write(root / "types.toml", 'units = [1, 2.5]\nmask_zero = "no"\nbidirectional = "yes"\nvocab = 7\nseq_len = 3\n'),
-        _write(root / "bools.toml", "vocab = true\nclasses = true\nembed_dim = true\nseq_len = 3\n"),
+        _write(
+            root / "good.toml",
+            'cell = "gru"\nunits = "3,2"\nembed-dim = 4\nvocab = 20\nseq-len = 6\n',
+        ),
+        _write(
+            root / "table.toml", "[model]\nunits = [2, 3]\ndropout = 0.1\nseq_len = 4\nvocab = 9\n"
+        ),
+        _write(
+            root / "types.toml",
+            'units = [1, 2.5]\nmask_zero = "no"\nbidirectional = "yes"\nvocab = 7\nseq_len = 3\n',
+        ),
+        _write(
+            root / "bools.toml", "vocab = true\nclasses = true\nembed_dim = true\nseq_len = 3\n"
+        ),
         _write(root / "unknown.toml", "foo = 1\n"),
         _write(root / "nan.toml", "dropout = nan\n"),
         _write(root / "notable.toml", "model = 5\n"),
@@ -227,7 +302,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         _write(root / "empty.toml", ""),
         _write(root / "bad.toml", "this is = = not toml ["),
         _write(root / "binary.toml", bytes(range(256))),
-    ]  # fmt: skip
+    ]
     garbage = [
         _write(root / "garbage.bin", rng.integers(0, 256, 2048, dtype=np.uint8).tobytes()),
         _write(root / "empty_file", b""),
@@ -242,8 +317,16 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     garbage.append(zpath)
     zpath = root / "lambda.keras"
     with zipfile.ZipFile(zpath, "w") as zf:
-        zf.writestr("config.json", json.dumps({"module": "keras.layers", "class_name": "Lambda",
-                                               "config": {"function": "os.system"}}))  # fmt: skip
+        zf.writestr(
+            "config.json",
+            json.dumps(
+                {
+                    "module": "keras.layers",
+                    "class_name": "Lambda",
+                    "config": {"function": "os.system"},
+                }
+            ),
+        )
         zf.writestr("metadata.json", '{"keras_version": "3.0.0"}')
         zf.writestr("model.weights.h5", b"")
     garbage.append(zpath)
@@ -262,25 +345,73 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     (root / "classes_one" / "pos").mkdir(parents=True)
     _write(root / "classes_one" / "pos" / "a.txt", "only one class")
     fail_data.append(root / "classes_one")
-    missing = [root / "missing", root / "missing.csv", root / "missing" / "deeper.keras",
-               root / "garbage.bin" / "under_a_file.csv"]  # fmt: skip
+    missing = [
+        root / "missing",
+        root / "missing.csv",
+        root / "missing" / "deeper.keras",
+        root / "garbage.bin" / "under_a_file.csv",
+    ]
     out = root / "out"
     out.mkdir()
     scratch = root / "scratch"
     scratch.mkdir()
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(scratch)  # relative paths the fuzz makes up land here
-        yield World(root, scratch, out, run, bigru, vector_run, broken, tiny, vec, bad_vecs,
-                    configs, garbage, fail_data, missing)  # fmt: skip
+        yield World(
+            root,
+            scratch,
+            out,
+            run,
+            bigru,
+            vector_run,
+            broken,
+            tiny,
+            vec,
+            bad_vecs,
+            configs,
+            garbage,
+            fail_data,
+            missing,
+        )
 
 
 # ----------------------------------------------------------------------------- values
 
 
 HUGE = [2**40, 2**63, 2**64, 10**30, -(2**63), -(10**30)]
-NASTY_TEXT = ["", " ", "32,abc", "abc", "é", "日本語", "\u202e", "\udcff", "caf\udce9", "a\nb",
-              "\t", "--", "-", "-1", "1.5", "nan", "inf", "-inf", "1e309", "0x10", "None",
-              "true", "[1]", "'", '"', "%s", "{}", "..", "~", "$HOME", "💥"]  # fmt: skip
+NASTY_TEXT = [
+    "",
+    " ",
+    "32,abc",
+    "abc",
+    "é",
+    "日本語",
+    "\u202e",
+    "\udcff",
+    "caf\udce9",
+    "a\nb",
+    "\t",
+    "--",
+    "-",
+    "-1",
+    "1.5",
+    "nan",
+    "inf",
+    "-inf",
+    "1e309",
+    "0x10",
+    "None",
+    "true",
+    "[1]",
+    "'",
+    '"',
+    "%s",
+    "{}",
+    "..",
+    "~",
+    "$HOME",
+    "💥",
+]
 
 
 def _number(text: str) -> float | None:
@@ -315,14 +446,49 @@ int_value = st.one_of(
 float_value = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
     st.floats(0, 1).map(str),
-    st.sampled_from(["nan", "inf", "-inf", "1.5", "0.5", "0", "-0.0", "1", "0,5", " .2 ",
-                     "1e-400", "1e400", "0x1p-2", "abc", ""]),  # fmt: skip
+    st.sampled_from(
+        [
+            "nan",
+            "inf",
+            "-inf",
+            "1.5",
+            "0.5",
+            "0",
+            "-0.0",
+            "1",
+            "0,5",
+            " .2 ",
+            "1e-400",
+            "1e400",
+            "0x1p-2",
+            "abc",
+            "",
+        ]
+    ),
 )
 units_value = st.one_of(
     small_int.map(str),
     st.lists(st.integers(-1, 8), min_size=1, max_size=4).map(lambda xs: ",".join(map(str, xs))),
-    st.sampled_from(["32,abc", ",", ",,", "4,", ",4", " 4 , 5 ", "4;5", "4 5", "[4]", "4.0",
-                     "1e2", "٣", str(2**40), str(2**64), str(10**30), f"3,{2**63}"]),  # fmt: skip
+    st.sampled_from(
+        [
+            "32,abc",
+            ",",
+            ",,",
+            "4,",
+            ",4",
+            " 4 , 5 ",
+            "4;5",
+            "4 5",
+            "[4]",
+            "4.0",
+            "1e2",
+            "٣",
+            str(2**40),
+            str(2**64),
+            str(10**30),
+            f"3,{2**63}",
+        ]
+    ),
     st.sampled_from(NASTY_TEXT),
 )
 cell_value = st.sampled_from(["lstm", "gru", "simplernn", "LSTM", "Gru", "rnn", "", "lstm ", "é"])
@@ -340,10 +506,21 @@ def out_path(w: World, suffix: str) -> st.SearchStrategy[str]:
     return st.one_of(
         fresh.map(lambda s: s + suffix),
         fresh,
-        st.sampled_from([str(existing), str(w.out), str(w.out / f"dir{suffix}"),
-                         str(w.root / "garbage.bin" / f"x{suffix}"), f"rel{suffix}",
-                         f"sub/dir/x{suffix}", f"x{suffix.upper()}", suffix, f" {suffix}",
-                         f"caf\udce9{suffix}", ""]),  # fmt: skip
+        st.sampled_from(
+            [
+                str(existing),
+                str(w.out),
+                str(w.out / f"dir{suffix}"),
+                str(w.root / "garbage.bin" / f"x{suffix}"),
+                f"rel{suffix}",
+                f"sub/dir/x{suffix}",
+                f"x{suffix.upper()}",
+                suffix,
+                f" {suffix}",
+                f"caf\udce9{suffix}",
+                "",
+            ]
+        ),
     )
 
 
@@ -368,9 +545,24 @@ def tokens(draw: st.DrawFn, options: dict[str, st.SearchStrategy[str] | None], m
                 out.append(name)  # the value is missing (or the next token becomes it)
         elif kind < 18:
             name = draw(st.sampled_from(names))
-            out.append(draw(st.sampled_from([name.upper(), name + "s", name[1:], "-" + name,
-                                             name[:4], "--" + name.lstrip("-")[::-1], "---",
-                                             "--no-" + name.lstrip("-"), "-Z", "--help=1"])))  # fmt: skip
+            out.append(
+                draw(
+                    st.sampled_from(
+                        [
+                            name.upper(),
+                            name + "s",
+                            name[1:],
+                            "-" + name,
+                            name[:4],
+                            "--" + name.lstrip("-")[::-1],
+                            "---",
+                            "--no-" + name.lstrip("-"),
+                            "-Z",
+                            "--help=1",
+                        ]
+                    )
+                )
+            )
             if kind == 17:
                 out.append(draw(any_value))
         else:
@@ -419,8 +611,19 @@ def _json_flag(args: Sequence[str]) -> bool:
 
 # ----------------------------------------------------------------------------- fuzz tests
 
-COMMANDS = ["summary", "shapes", "explain-shapes", "build", "train", "evaluate", "predict",
-            "pretrain", "neighbors", "neighbours", "inspect"]  # fmt: skip
+COMMANDS = [
+    "summary",
+    "shapes",
+    "explain-shapes",
+    "build",
+    "train",
+    "evaluate",
+    "predict",
+    "pretrain",
+    "neighbors",
+    "neighbours",
+    "inspect",
+]
 
 
 @fuzz(140)
@@ -431,24 +634,74 @@ def test_fuzz_token_soup(world: World, data: st.DataObject) -> None:
     w = world
     every_flag: dict[str, st.SearchStrategy[str] | None] = {
         **model_options(w),
-        **{f: any_value for f in ["--batch", "--epochs", "--batch-size", "--lr", "--seed",
-                                  "--limit", "--eval-limit", "--val-split", "--rows", "--layer",
-                                  "--unit", "--show", "--top-units", "--tokens", "-k", "--k",
-                                  "--dim", "--window", "--negatives", "--subsample",
-                                  "--method", "--optimizer", "--text-col", "--label-col",
-                                  "--checkpoint-every", "--eval-batch-size"]},
-        **{f: path_value(w.read_paths()) for f in ["--model", "--file", "-f", "--data", "--test",
-                                                    "--embedding-from"]},
+        **{
+            f: any_value
+            for f in [
+                "--batch",
+                "--epochs",
+                "--batch-size",
+                "--lr",
+                "--seed",
+                "--limit",
+                "--eval-limit",
+                "--val-split",
+                "--rows",
+                "--layer",
+                "--unit",
+                "--show",
+                "--top-units",
+                "--tokens",
+                "-k",
+                "--k",
+                "--dim",
+                "--window",
+                "--negatives",
+                "--subsample",
+                "--method",
+                "--optimizer",
+                "--text-col",
+                "--label-col",
+                "--checkpoint-every",
+                "--eval-batch-size",
+            ]
+        },
+        **{
+            f: path_value(w.read_paths())
+            for f in ["--model", "--file", "-f", "--data", "--test", "--embedding-from"]
+        },
         **{f: out_path(w, ".keras") for f in ["-o", "--output", "--png"]},
-        **{f: None for f in ["--check", "--overwrite", "--resume", "--xla", "--no-xla",
-                             "--cache", "--no-cache", "--bucketing", "--no-bucketing",
-                             "--freeze-embedding", "--fine-tune-embedding"]},
-    }  # fmt: skip
+        **{
+            f: None
+            for f in [
+                "--check",
+                "--overwrite",
+                "--resume",
+                "--xla",
+                "--no-xla",
+                "--cache",
+                "--no-cache",
+                "--bucketing",
+                "--no-bucketing",
+                "--freeze-embedding",
+                "--fine-tune-embedding",
+            ]
+        },
+    }
     head = data.draw(
         st.one_of(
             st.sampled_from(COMMANDS).map(lambda c: [c]),
-            st.sampled_from([[], ["bogus"], ["Summary"], ["--help"], ["-h"], ["--json"],
-                             ["summary", "summary"], ["help"]]),  # fmt: skip
+            st.sampled_from(
+                [
+                    # [] (bare `lstmcli`) is KNOWN_BUGS["no_args_prints_empty_error_line"]
+                    ["bogus"],
+                    ["Summary"],
+                    ["--help"],
+                    ["-h"],
+                    ["--json"],
+                    ["summary", "summary"],
+                    ["help"],
+                ]
+            ),
         )
     )
     positionals = data.draw(st.lists(path_value(w.read_paths()) | any_value, max_size=3))
@@ -459,8 +712,12 @@ def test_fuzz_token_soup(world: World, data: st.DataObject) -> None:
     if args and args[0] in ("shapes", "explain-shapes") and "--check" in args:
         args = _with_small_seq_len(args)
     assume(not _risky(args))
-    invoke(args, expect_failure=args[:1] in (["train"], ["pretrain"]) and "-h" not in args
-           and "--help" not in args)  # fmt: skip
+    invoke(
+        args,
+        expect_failure=args[:1] in (["train"], ["pretrain"])
+        and "-h" not in args
+        and "--help" not in args,
+    )
 
 
 @fuzz(140)
@@ -472,14 +729,27 @@ def test_fuzz_model_commands(world: World, data: st.DataObject) -> None:
     command = data.draw(st.sampled_from(["summary", "shapes", "explain-shapes", "build"]))
     extra: dict[str, st.SearchStrategy[str] | None] = {}
     if command == "summary":
-        extra = {"--model": path_value([*w.garbage, w.run / "model.keras",
-                                        w.bigru / "model.keras", w.root / "dir.keras",
-                                        w.broken_runs[1] / "model.keras", *w.missing])}  # fmt: skip
+        extra = {
+            "--model": path_value(
+                [
+                    *w.garbage,
+                    w.run / "model.keras",
+                    w.bigru / "model.keras",
+                    w.root / "dir.keras",
+                    w.broken_runs[1] / "model.keras",
+                    *w.missing,
+                ]
+            )
+        }
     elif command in ("shapes", "explain-shapes"):
         extra = {"--batch": int_value, "--check": None}
     else:
-        extra = {"-o": out_path(w, ".keras"), "--output": out_path(w, ".keras"),
-                 "--overwrite": None, "--seed": int_value}  # fmt: skip
+        extra = {
+            "-o": out_path(w, ".keras"),
+            "--output": out_path(w, ".keras"),
+            "--overwrite": None,
+            "--seed": int_value,
+        }
     options = {**model_options(w), **extra}
     flags = data.draw(tokens(options, max_size=7))
     if command == "summary" and data.draw(st.booleans()):
@@ -500,46 +770,103 @@ def test_fuzz_run_commands(world: World, data: st.DataObject) -> None:
     """predict / evaluate / inspect / neighbors on real runs, broken runs and garbage."""
     RAN.add("run")
     w = world
-    runs = [w.run, w.bigru, w.vector_run, w.run / "model.keras", *w.broken_runs, *w.garbage,
-            *w.missing, w.root / "empty_dir", w.vec, Path("/"), Path("/dev/null")]  # fmt: skip
+    runs = [
+        w.run,
+        w.bigru,
+        w.vector_run,
+        w.run / "model.keras",
+        *w.broken_runs,
+        *w.garbage,
+        *w.missing,
+        w.root / "empty_dir",
+        w.vec,
+        Path("/"),
+        Path("/dev/null"),
+    ]
     good_runs = [w.run, w.bigru, w.run / "model.keras"]
-    command = data.draw(st.sampled_from(["predict", "evaluate", "inspect", "neighbors",
-                                         "neighbours"]))  # fmt: skip
-    source = data.draw(
-        st.one_of(st.sampled_from([str(p) for p in good_runs]), path_value(runs))
+    command = data.draw(
+        st.sampled_from(["predict", "evaluate", "inspect", "neighbors", "neighbours"])
     )
-    text = st.one_of(st.sampled_from(["the movie was great", "not fun", "zorblax", "THE!!",
-                                      "a " * 50, "\t", "", "日本語 テキスト", "💥 boring",
-                                      "the\nmovie", "caf\udce9"]), junk_text)  # fmt: skip
+    source = data.draw(st.one_of(st.sampled_from([str(p) for p in good_runs]), path_value(runs)))
+    text = st.one_of(
+        st.sampled_from(
+            [
+                "the movie was great",
+                "not fun",
+                "zorblax",
+                "THE!!",
+                "a " * 50,
+                "\t",
+                "",
+                "日本語 テキスト",
+                "💥 boring",
+                "the\nmovie",
+                "caf\udce9",
+            ]
+        ),
+        junk_text,
+    )
     readable = [*w.garbage, *w.fail_data, *w.missing, w.vec, w.root / "empty_dir", Path("/")]
     json_flag: dict[str, st.SearchStrategy[str] | None] = {"--json": None}
     if command == "predict":
         options = {"--file": path_value(readable), "-f": path_value(readable), **json_flag}
         positional = data.draw(st.lists(text, max_size=3))
     elif command == "evaluate":
-        options = {"--data": path_value(readable), "--limit": int_value, "--xla": None,
-                   "--no-xla": None, "--bucketing": None, "--no-bucketing": None,
-                   "--batch-size": int_value, **json_flag}  # fmt: skip
+        options = {
+            "--data": path_value(readable),
+            "--limit": int_value,
+            "--xla": None,
+            "--no-xla": None,
+            "--bucketing": None,
+            "--no-bucketing": None,
+            "--batch-size": int_value,
+            **json_flag,
+        }
         datasets = [w.tiny_csv, *w.fail_data, *w.missing, w.root / "empty_dir"]
         positional = data.draw(
             st.lists(st.one_of(path_value(datasets), st.just("imdb")), max_size=1)
         )
     elif command == "inspect":
         options = {
-            "--file": path_value(readable), "-f": path_value(readable), "--layer": int_value,
-            "--unit": int_value, "--show": st.sampled_from(
-                ["prediction", "forget", "input", "output", "cell", "update", "reset",
-                 "candidate", "hidden", "gates", "", "FORGET"]) | junk_text,
-            "--rows": int_value, "--png": out_path(w, ".png"), "--top-units": int_value,
-            "--data": path_value(readable), "--limit": int_value, "--tokens": int_value,
+            "--file": path_value(readable),
+            "-f": path_value(readable),
+            "--layer": int_value,
+            "--unit": int_value,
+            "--show": st.sampled_from(
+                [
+                    "prediction",
+                    "forget",
+                    "input",
+                    "output",
+                    "cell",
+                    "update",
+                    "reset",
+                    "candidate",
+                    "hidden",
+                    "gates",
+                    "",
+                    "FORGET",
+                ]
+            )
+            | junk_text,
+            "--rows": int_value,
+            "--png": out_path(w, ".png"),
+            "--top-units": int_value,
+            "--data": path_value(readable),
+            "--limit": int_value,
+            "--tokens": int_value,
             **json_flag,
-        }  # fmt: skip
+        }
         positional = data.draw(st.lists(text, max_size=1))
     else:
         source = data.draw(st.one_of(st.just(str(w.vec)), st.just(source)))
         options = {"-k": int_value, "--k": int_value, **json_flag}
-        word = st.one_of(st.sampled_from(["the", "good", "bad", "zero", "missing", "GOOD",
-                                          "movie", "[UNK]", ""]), junk_text)  # fmt: skip
+        word = st.one_of(
+            st.sampled_from(
+                ["the", "good", "bad", "zero", "missing", "GOOD", "movie", "[UNK]", ""]
+            ),
+            junk_text,
+        )
         positional = data.draw(st.lists(word, min_size=0, max_size=2))
     flags = data.draw(tokens(options, max_size=5))
     split = data.draw(st.integers(0, len(flags)))
@@ -564,28 +891,53 @@ def test_fuzz_train_and_pretrain(world: World, data: st.DataObject) -> None:
     if command == "train":
         options: dict[str, st.SearchStrategy[str] | None] = {
             **model_options(w),
-            "--data": path_value(readable), "--epochs": int_value, "--batch-size": int_value,
+            "--data": path_value(readable),
+            "--epochs": int_value,
+            "--batch-size": int_value,
             "--optimizer": st.sampled_from(["rmsprop", "adam", "sgd", "", "Adam"]),
-            "--lr": float_value, "--seed": int_value, "--patience": int_value,
-            "--limit": int_value, "--eval-limit": int_value, "--val-split": float_value,
-            "--test": path_value(readable), "--text-col": junk_text | st.just("text"),
-            "--label-col": junk_text | st.just("label"), "-o": out_path(w, ""),
+            "--lr": float_value,
+            "--seed": int_value,
+            "--patience": int_value,
+            "--limit": int_value,
+            "--eval-limit": int_value,
+            "--val-split": float_value,
+            "--test": path_value(readable),
+            "--text-col": junk_text | st.just("text"),
+            "--label-col": junk_text | st.just("label"),
+            "-o": out_path(w, ""),
             "--output": st.sampled_from([str(w.run), str(w.bigru), str(w.out)]),
-            "--resume": None, "--checkpoint-every": int_value,
-            "--embedding-from": path_value(readable), "--freeze-embedding": None,
-            "--fine-tune-embedding": None, "--bucketing": None, "--no-bucketing": None,
-            "--xla": None, "--no-xla": None, "--eval-batch-size": int_value, "--cache": None,
+            "--resume": None,
+            "--checkpoint-every": int_value,
+            "--embedding-from": path_value(readable),
+            "--freeze-embedding": None,
+            "--fine-tune-embedding": None,
+            "--bucketing": None,
+            "--no-bucketing": None,
+            "--xla": None,
+            "--no-xla": None,
+            "--eval-batch-size": int_value,
+            "--cache": None,
             "--no-cache": None,
-        }  # fmt: skip
+        }
     else:
         options = {
-            "--output": out_path(w, ".vec"), "-o": out_path(w, ".vec"),
-            "--method": st.sampled_from(["skipgram", "cbow", ""]), "--dim": int_value,
-            "--embed-dim": int_value, "--vocab": int_value, "--epochs": int_value,
-            "--window": int_value, "--negatives": int_value, "--subsample": float_value,
-            "--lr": float_value, "--batch-size": int_value, "--seed": int_value,
-            "--limit": int_value, "--data": path_value(readable), "--overwrite": None,
-        }  # fmt: skip
+            "--output": out_path(w, ".vec"),
+            "-o": out_path(w, ".vec"),
+            "--method": st.sampled_from(["skipgram", "cbow", ""]),
+            "--dim": int_value,
+            "--embed-dim": int_value,
+            "--vocab": int_value,
+            "--epochs": int_value,
+            "--window": int_value,
+            "--negatives": int_value,
+            "--subsample": float_value,
+            "--lr": float_value,
+            "--batch-size": int_value,
+            "--seed": int_value,
+            "--limit": int_value,
+            "--data": path_value(readable),
+            "--overwrite": None,
+        }
     flags = data.draw(tokens(options, max_size=8))
     if command == "pretrain" and data.draw(st.integers(0, 3)) > 0:
         flags = ["-o", data.draw(out_path(w, ".vec")), *flags]
@@ -638,6 +990,9 @@ def nasty_cases(w: World) -> list[list[str]]:
         ["summary", "--units"],
         ["summary", "--bogus"],
         ["bogus"],
+        ["train", "imdb", "--data", str(w.root / "garbage.bin")],
+        ["pretrain", "imdb", "-o", str(w.out)],
+        ["summary", "--units", str(2**31)],  # refused as too big (as the catch-all, for now)
     ]
 
 
@@ -647,9 +1002,65 @@ def test_known_nasty_invocations(world: World) -> None:
         result = invoke(args)
         where = f"{args!r}: exit {result.exit_code}, stderr {result.stderr!r}"
         assert result.exit_code in (1, 2), where
-        lines = result.stderr.splitlines()
+        lines = result.stderr.rstrip("\n").split("\n")
         assert len(lines) == 1 and lines[0].startswith("lstmcli"), where
         assert "Traceback" not in result.output, where
+
+
+def _tiny(w: World, *more: str) -> list[str]:
+    return [
+        "build",
+        "-o",
+        str(w.out / "bug.keras"),
+        "--overwrite",
+        "--vocab",
+        "5",
+        "--units",
+        "2",
+        "--seq-len",
+        "3",
+        *more,
+    ]
+
+
+# Bugs the fuzz found, kept as strict xfails: each should end in one *specific* line (not the
+# empty message, not two lines, not the catch-all "unexpected <Error>"); when one is fixed its
+# xfail turns into a failure (XPASS), so delete that mark.
+KNOWN_BUGS = {
+    "no_args_prints_empty_error_line": (lambda w: [], 2),
+    "newline_in_path_gives_two_lines": (lambda w: ["predict", "a\nb", "x"], 1),
+    "surrogate_text_predict": (lambda w: ["predict", str(w.run), "caf\udce9"], None),
+    "surrogate_text_inspect": (lambda w: ["inspect", str(w.run), "caf\udce9"], None),
+    "surrogate_dataset_name": (lambda w: ["train", "caf\udce9.csv"], None),
+    "seed_out_of_uint32_range": (lambda w: _tiny(w, "--seed", "-1"), 2),
+    "output_under_a_file": (
+        lambda w: _tiny(w, "-o", str(w.root / "garbage.bin" / "x.keras")),
+        None,
+    ),
+    "huge_units_overflow": (lambda w: ["summary", "--units", str(2**63)], 2),
+    "huge_vocab_oom": (lambda w: ["summary", "--vocab", str(2**40)], 2),
+    "huge_stacked_overflow": (lambda w: ["summary", "--stacked", str(2**63)], 2),
+    "config_string_booleans": (lambda w: ["summary", "--config", str(w.root / "strbool.toml")], 2),
+    "config_float_units": (lambda w: ["summary", "--config", str(w.root / "floatunits.toml")], 2),
+    "config_not_utf8": (lambda w: ["summary", "--config", str(w.root / "binary.toml")], 2),
+}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="known bug")) for n in KNOWN_BUGS],
+)
+def test_known_bugs(world: World, name: str) -> None:
+    make_args, code = KNOWN_BUGS[name]
+    _write(world.root / "strbool.toml", 'return_sequences = "false"\nvocab = 5\nseq_len = 3\n')
+    _write(world.root / "floatunits.toml", "units = [2, 2.5]\nvocab = 5\nseq_len = 3\n")
+    result = RUNNER.invoke(app, make_args(world), prog_name="lstmcli", env={"LSTMCLI_DEBUG": None})
+    STATS["calls"] += 1  # type: ignore[operator]
+    lines = result.stderr.rstrip("\n").split("\n")
+    assert result.exit_code == (code or result.exit_code) and result.exit_code in (1, 2)
+    assert len(lines) == 1 and lines[0].startswith("lstmcli")
+    message = lines[0].partition(": ")[2]
+    assert message.strip() and not message.startswith("unexpected ")
 
 
 def test_known_good_invocations(world: World) -> None:
@@ -675,8 +1086,14 @@ def test_invocation_count() -> None:
     calls = STATS["calls"]
     print(f"\nCLI invocations: {calls} in {STATS['seconds']:.1f} s; exits {dict(STATS['exits'])}")  # type: ignore[call-overload]
     print(f"per command: {dict(STATS['commands'])}")  # type: ignore[call-overload]
+    secs = {k: round(v, 1) for k, v in STATS["command_seconds"].items()}  # type: ignore[union-attr]
+    print(f"seconds per command: {secs}")
     print("slowest:", *STATS["slowest"], sep="\n  ")  # type: ignore[misc]
     print("catch-all 'unexpected' errors:", *STATS["unexpected"].items(), sep="\n  ")  # type: ignore[union-attr]
-    if RAN != set(FUZZ_TESTS):
+    print("control characters in messages:", *STATS["control"].items(), sep="\n  ")  # type: ignore[union-attr]
+    problems = STATS["problems"]
+    print("problems:", *problems.items(), sep="\n  ")  # type: ignore[union-attr]
+    assert not problems, f"{len(problems)} kinds of violation (see the printed list)"  # type: ignore[arg-type]
+    if set(FUZZ_TESTS) != RAN:
         pytest.skip("the fuzz tests did not all run (or run after this one)")
     assert calls >= 500  # type: ignore[operator]
