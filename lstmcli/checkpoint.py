@@ -69,7 +69,9 @@ def load_state(folder: Path) -> TrainState | None:
 def restore(folder: Path, model: Any, state: TrainState) -> None:
     """Put the checkpointed weights and optimizer variables back into a compiled model."""
     if not re.fullmatch(r"ckpt-\d{3,}-\d{6,}\.npz", state.weights_file):
-        raise DataError(f"checkpoint {folder / STATE_FILE} names an unexpected file; start a new run")
+        raise DataError(
+            f"checkpoint {folder / STATE_FILE} names an unexpected file; start a new run"
+        )
     path = folder / state.weights_file
     try:
         with np.load(path, allow_pickle=False) as z:

@@ -90,7 +90,9 @@ def vectorize(
             return cached
     say(f"reading {req.name_or_path}")
     data = datasets.load_labelled(**req.load_kwargs(), progress=progress)
-    say(f"learning a vocabulary of up to {vocab:,} words from {len(data.train.texts):,} training texts")
+    say(
+        f"learning a vocabulary of up to {vocab:,} words from {len(data.train.texts):,} training texts"
+    )
     vocabulary = adapt_vocabulary(data.train.texts, vocab)
     say("encoding texts")
 

@@ -112,7 +112,9 @@ def run_training(
         )
     created = not run_dir.exists()
     try:
-        return _train_and_report(run_dir, vec, spec, cfg, req, state, init, extra_info, notes, events, stage)
+        return _train_and_report(
+            run_dir, vec, spec, cfg, req, state, init, extra_info, notes, events, stage
+        )
     except Exception:
         # A run that failed before its first checkpoint leaves nothing behind, so the same
         # command can simply be run again.

@@ -64,7 +64,9 @@ def test_evaluate_json(sample_run: Path) -> None:
     result = invoke(["evaluate", str(sample_run), "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert {"loss", "accuracy", "precision", "recall", "f1", "roc_auc", "confusion_matrix"} <= set(data)
+    assert {"loss", "accuracy", "precision", "recall", "f1", "roc_auc", "confusion_matrix"} <= set(
+        data
+    )
     assert sum(map(sum, data["confusion_matrix"])) == data["n"]
     table = invoke(["evaluate", str(sample_run)])
     assert "roc_auc" in table.output and "confusion matrix" in table.output
@@ -78,7 +80,14 @@ def test_predict_args_file_and_stdin(sample_run: Path, tmp_path: Path) -> None:
     assert all(r["label"] in ("neg", "pos") and 0.5 <= r["probability"] <= 1 for r in rows)
     texts = tmp_path / "t.txt"
     texts.write_text("great acting\n\nboring plot\n")
-    assert len(json.loads(invoke(["predict", str(sample_run), "-f", str(texts), "--json"]).stdout)["predictions"]) == 2
+    assert (
+        len(
+            json.loads(invoke(["predict", str(sample_run), "-f", str(texts), "--json"]).stdout)[
+                "predictions"
+            ]
+        )
+        == 2
+    )
     piped = invoke(["predict", str(sample_run), "--json"], input="lovely\n")
     assert json.loads(piped.stdout)["predictions"][0]["text"] == "lovely"
 
@@ -100,7 +109,9 @@ def test_bad_data_one_line(case: str, fragment: str, tmp_path: Path) -> None:
     if case == "missing":
         target = str(tmp_path / "nope.csv")
     elif case == "nocolumn":
-        target = str(write_csv(tmp_path / "d.csv", [("good", "pos"), ("bad", "neg")] * 5, "words,label"))
+        target = str(
+            write_csv(tmp_path / "d.csv", [("good", "pos"), ("bad", "neg")] * 5, "words,label")
+        )
     else:
         target = str(write_csv(tmp_path / "d.csv", [("good", "pos"), ("fine", "pos")] * 5))
     result = invoke(["train", target, *FAST, "--output", str(tmp_path / "run")])

@@ -53,7 +53,9 @@ def test_sigkill_then_resume(trial: int, tmp_path: Path, isolated_home: Path) ->
     state = json.loads((run / "checkpoints" / "state.json").read_text())
     assert (run / "checkpoints" / state["weights_file"]).is_file()
 
-    resumed = lstmcli("train", "sample", *ARGS, "--output", str(run), "--resume", home=isolated_home)
+    resumed = lstmcli(
+        "train", "sample", *ARGS, "--output", str(run), "--resume", home=isolated_home
+    )
     out, err = resumed.communicate(timeout=600)
     assert resumed.returncode == 0, err
     if not state["done"]:
@@ -78,7 +80,7 @@ def test_ctrl_c_saves_and_prints_resume_command(tmp_path: Path, isolated_home: P
     while position(run) is None and proc.poll() is None and time.time() < deadline:
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=120)
+    _out, err = proc.communicate(timeout=120)
     if proc.returncode == 0:
         pytest.skip("training finished before the interrupt arrived")
     assert proc.returncode == 130, err

@@ -52,7 +52,7 @@ def write_csv(path: Path, n: int, seed: int) -> None:
     good, bad = ["great", "superb", "fun"], ["awful", "dull", "boring"]
     lines = ["text,label"]
     for i in range(n):
-        words = rng.choice(good if i % 2 else bad, 4).tolist() + ["movie", "plot"]
+        words = [*rng.choice(good if i % 2 else bad, 4).tolist(), "movie", "plot"]
         lines.append(f"{' '.join(words)},{'pos' if i % 2 else 'neg'}")
     path.write_text("\n".join(lines) + "\n")
 
