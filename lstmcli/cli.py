@@ -16,6 +16,11 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
+try:  # Typer vendors Click; NoArgsIsHelpError is a UsageError whose message is empty
+    from typer._click.exceptions import NoArgsIsHelpError
+except ImportError:  # pragma: no cover - older Typer with Click as a dependency
+    from click.exceptions import NoArgsIsHelpError  # type: ignore[no-redef]
+
 from lstmcli import render
 from lstmcli.errors import EXIT_RUNTIME, EXIT_USAGE, LstmcliError
 from lstmcli.options import model_options, spec_from_flags
@@ -27,13 +32,19 @@ class OneLineErrors(TyperGroup):
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         try:
             rv = super().main(*args, standalone_mode=False, **kwargs)
+        except NoArgsIsHelpError as exc:
+            # Bare `lstmcli`: the help on stdout, and one line on stderr saying what is missing.
+            if exc.ctx is not None:
+                typer.echo(exc.ctx.get_help())
+            typer.echo("lstmcli: no command given; pick one of the commands above", err=True)
+            rv = EXIT_USAGE
         except typer.Abort:
             typer.echo("lstmcli: aborted", err=True)
             rv = 130
         except typer.TyperException as exc:  # Typer's (vendored Click's) usage errors
             ctx = getattr(exc, "ctx", None)
             where = ctx.command_path if ctx is not None else "lstmcli"
-            typer.echo(f"{where}: {exc.format_message()}", err=True)
+            typer.echo(printable(f"{where}: {exc.format_message()}"), err=True)
             rv = exc.exit_code
         if not standalone_mode:
             return rv
@@ -54,8 +65,23 @@ def stdout() -> Console:
     return Console(highlight=False)
 
 
+def printable(message: str) -> str:
+    """One terminal line: control characters and undecodable bytes (lone surrogates from
+    argv) are shown escaped, so a file name with a newline still gives one line."""
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in message)
+
+
+def clean_text(text: str) -> str:
+    """Text from argv as valid Unicode: bytes that were not UTF-8 become U+FFFD."""
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "replace")
+    return raw.decode("utf-8", "replace")
+
+
 def fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"lstmcli: {message}", err=True)
+    typer.echo(f"lstmcli: {printable(message)}", err=True)
     return typer.Exit(code)
 
 
@@ -72,6 +98,11 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             raise fail(str(exc), exc.exit_code) from None
         except KeyboardInterrupt:
             raise fail("interrupted", 130) from None
+        except OSError as exc:
+            if exc.strerror is None or os.environ.get("LSTMCLI_DEBUG"):
+                raise
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise fail(f"{where}{exc.strerror}", EXIT_RUNTIME) from None
         except MemoryError:
             raise fail("out of memory; try a smaller --batch-size or model", EXIT_RUNTIME) from None
         except Exception as exc:
@@ -168,7 +199,9 @@ def build_cmd(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace an existing file.")
     ] = False,
-    seed: Annotated[int, typer.Option("--seed", help="Seed for the initial weights.")] = 0,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, max=2**32 - 1, help="Seed for the initial weights.")
+    ] = 0,
     as_json: JsonFlag = False,
     *,
     spec_flags: dict[str, Any],

@@ -1,180 +1,20 @@
 """``inspect``: gates, states and the prediction of a trained model as it reads a text.
 
-The per-token numbers come from ``gates.py``; ``top_units`` (below) ranks the units whose
+The per-token numbers come from ``gates.py``; ``units.top_units`` ranks the units whose
 final value best separates the classes of the run's validation split.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 
-from lstmcli.cli import JsonFlag, command, stdout
+from lstmcli.cli import JsonFlag, clean_text, command, stdout
 from lstmcli.errors import DataError, UsageError
 
 SHOWN, UNITS = "Shown", "--top-units"
-
-
-def _openblas() -> tuple[Any, Any] | None:
-    """(get, set) of NumPy's bundled OpenBLAS thread count, when it can be found."""
-    import ctypes
-    import glob
-    import os
-
-    root = os.path.dirname(np.__file__)
-    for path in glob.glob(os.path.join(root + ".libs", "*openblas*")) + glob.glob(
-        os.path.join(root, ".dylibs", "*openblas*")
-    ):
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for prefix, suffix in (("scipy_openblas_", "64_"), ("scipy_openblas_", ""),
-                               ("openblas_", "64_"), ("openblas_", "")):  # fmt: skip
-            get = getattr(lib, f"{prefix}get_num_threads{suffix}", None)
-            put = getattr(lib, f"{prefix}set_num_threads{suffix}", None)
-            if get is not None and put is not None:
-                return get, put
-    return None
-
-
-@contextlib.contextmanager
-def one_blas_thread() -> Iterator[None]:
-    """The step-by-step products are small: spread over threads on a busy machine (or beside
-    TensorFlow's own thread pool) they run 10–40× slower than on one thread."""
-    try:
-        blas = _openblas()
-    except Exception:  # best effort only: no library found means no change
-        blas = None
-    if blas is None:
-        yield
-        return
-    before = int(blas[0]())
-    blas[1](1)
-    try:
-        yield
-    finally:
-        blas[1](before)
-
-
-@dataclass
-class UnitScore:
-    direction: str  # forward | backward
-    unit: int  # 0-based, within its direction
-    separation: float  # (mean for `label` − mean for the others) / pooled std of the final value
-    # (binary: ≥ 0, `label` is the class with the higher values)
-    auc: float | None  # P(final value of a `label` text > that of another text)
-    label: str
-    up: list[tuple[str, float, int]]  # tokens that raise the unit most: (token, mean Δ, count)
-    down: list[tuple[str, float, int]]  # tokens that lower it most
-
-
-@dataclass
-class TopUnits:
-    layer: int
-    layer_name: str
-    cell: str
-    n_texts: int
-    class_counts: list[int]
-    label_names: list[str]
-    units: list[UnitScore]
-
-
-def _deltas(h: np.ndarray, backwards: bool) -> np.ndarray:
-    """How much each step changed the state: h_t − h_{t−1} (backward: h_t − h_{t+1})."""
-    before = np.zeros_like(h)
-    if backwards:
-        before[:, :-1] = h[:, 1:]
-    else:
-        before[:, 1:] = h[:, :-1]
-    return h - before
-
-
-def top_units(
-    run: Any, texts: list[str], labels: np.ndarray, layer: int = 1, k: int = 10,
-    n_tokens: int = 5, min_count: int = 3, model: Any = None, batch: int = 64,
-) -> TopUnits:  # fmt: skip
-    """The units of ``layer`` whose final value best separates the classes of ``labels``,
-    each with the tokens (read at least ``min_count`` times) that move it most on average."""
-    from lstmcli import gates
-    from lstmcli.metrics import roc_auc
-
-    net = gates.net_from_model(model if model is not None else run.load_model())
-    gates.check_layer(len(net.layers), layer)
-    enc = run.encode(list(texts))
-    keep = np.flatnonzero(enc.lengths > 0)
-    labels = np.asarray(labels, np.int64).ravel()[keep]
-    counts = np.bincount(labels, minlength=len(run.label_names))
-    if (counts > 0).sum() < 2:
-        raise DataError("--top-units needs validation texts of at least two classes")
-    lyr = net.layers[layer - 1]
-    width, vocab = lyr.cells[0].units, len(net.embedding)
-    sums, hits = np.zeros((vocab, width * len(lyr.cells))), np.zeros(vocab)
-    finals = np.zeros((len(keep), width * len(lyr.cells)))
-    order = np.argsort(enc.lengths[keep], kind="stable")  # similar lengths share a batch
-    for start in range(0, len(order), batch):
-        rows = order[start : start + batch]
-        ids, mask = net.layout([np.asarray(enc.row(int(keep[i])), np.int64) for i in rows])
-        p = gates.run_net(net, ids, mask, upto=layer, dtype=np.float32)
-        finals[rows] = np.concatenate(p.states[-1], axis=1)
-        seq = p.sequences[-1]
-        deltas = [_deltas(seq[..., d * width : (d + 1) * width], c.backwards)
-                  for d, c in enumerate(lyr.cells)]  # fmt: skip
-        real = ids > 0  # token 0 is padding; no real token has id 0
-        np.add.at(sums, ids[real], np.concatenate(deltas, axis=2)[real])
-        hits += np.bincount(ids[real], minlength=vocab)
-    best, best_class = np.zeros(finals.shape[1]), np.zeros(finals.shape[1], int)
-    for c in [1] if len(counts) == 2 else np.flatnonzero(counts):  # one class against the rest
-        a, b = finals[labels == c], finals[labels != c]
-        var = (a.var(0) * len(a) + b.var(0) * len(b)) / max(len(finals) - 2, 1)
-        d = (a.mean(0) - b.mean(0)) / np.sqrt(np.maximum(var, 1e-12))
-        better = np.abs(d) > np.abs(best)
-        best, best_class = np.where(better, d, best), np.where(better, c, best_class)
-    means = sums / np.maximum(hits, 1)[:, None]
-    frequent = np.flatnonzero(hits >= min_count)
-    frequent = frequent[frequent > 1]  # neither padding nor [UNK]
-    scores = []
-    for col in np.argsort(-np.abs(best), kind="stable")[:k]:
-        c = int(best_class[col])
-        if len(counts) == 2 and best[col] < 0:  # binary: name the class with the higher value
-            c, best[col] = 0, -best[col]
-        ranked = frequent[np.argsort(-means[frequent, col], kind="stable")]
-        pick = [(run.vocabulary[i], float(means[i, col]), int(hits[i])) for i in ranked]
-        scores.append(UnitScore(
-            lyr.directions[col // width], int(col % width), float(best[col]),
-            roc_auc(finals[:, col], labels == c), run.label_names[c],
-            [x for x in pick[:n_tokens] if x[1] > 0],
-            [x for x in pick[::-1][:n_tokens] if x[1] < 0],
-        ))  # fmt: skip
-    return TopUnits(layer, lyr.name, lyr.kind, len(keep), counts.tolist(),
-                    list(run.label_names), scores)  # fmt: skip
-
-
-def validation_texts(run: Any, data: Path | None, limit: int) -> tuple[list[str], np.ndarray]:
-    """Up to ``limit`` texts of the validation split the run was trained with."""
-    from lstmcli.prepare import DataRequest
-    from lstmcli.textdata import limit_split
-
-    saved = run.info.get("data") or {}
-    if not saved:
-        raise DataError(f"{run.path} does not record its dataset, so it has no validation split")
-    req = DataRequest(**{**saved, **({"data": str(data)} if data else {})})
-    from lstmcli import datasets
-
-    loaded = datasets.load_labelled(**req.load_kwargs())
-    if list(loaded.label_names) != list(run.label_names):
-        raise DataError(f"labels of {req.name_or_path} {loaded.label_names} differ from the "
-                        f"run's {run.label_names}")  # fmt: skip
-    if not len(loaded.val):
-        raise DataError(f"{req.name_or_path} has an empty validation split")
-    val = limit_split(loaded.val, limit)  # the first ``limit``, classes as even as possible
-    return list(val.texts), np.asarray(val.labels)
 
 
 def read_text(text: str | None, file: Path | None) -> str:
@@ -190,6 +30,7 @@ def read_text(text: str | None, file: Path | None) -> str:
         text = decode(raw)[0]
     if text is None:
         raise UsageError("give TEXT, --file F or --top-units K")
+    text = clean_text(text)
     if not text.strip():
         raise UsageError("the text is empty; give a sentence or review to read")
     return text
@@ -248,6 +89,7 @@ def inspect_cmd(
     """
     from lstmcli import gates, render_inspect
     from lstmcli.runs import open_run
+    from lstmcli.units import one_blas_thread, top_units, validation_texts
 
     opened = open_run(run)
     if not opened.spec.token_input:

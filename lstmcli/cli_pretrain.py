@@ -76,7 +76,10 @@ def pretrain_cmd(
     batch_size: Annotated[
         int, typer.Option("--batch-size", min=1, help="Pairs per step.", rich_help_panel=W)
     ] = 4096,
-    seed: Annotated[int, typer.Option("--seed", help="Seed for sampling and initial vectors.")] = 0,
+    seed: Annotated[
+        int,
+        typer.Option("--seed", min=0, max=2**32 - 1, help="Seed for sampling and initial vectors."),
+    ] = 0,
     limit: Annotated[
         int | None, typer.Option("--limit", min=1, help="Use N texts (a seeded random sample).")
     ] = None,

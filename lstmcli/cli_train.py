@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from lstmcli import render
-from lstmcli.cli import JsonFlag, command, fail, stdout
+from lstmcli.cli import JsonFlag, clean_text, command, fail, printable, stdout
 from lstmcli.errors import EXIT_USAGE
 from lstmcli.options import model_options, spec_from_flags
 
@@ -36,7 +36,7 @@ def train_cmd(
         float | None,
         typer.Option("--lr", min=0.0, help="Learning rate (optimizer default).", rich_help_panel=T),
     ] = None,
-    seed: Annotated[int, typer.Option("--seed", rich_help_panel=T)] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0, max=2**32 - 1, rich_help_panel=T)] = 0,
     patience: Annotated[
         int | None,
         typer.Option(
@@ -180,7 +180,7 @@ def train_cmd(
             req, spec, cfg, run_dir, resume=resume,
             classes_given=spec_flags.get("classes") is not None,
             embedding_from=embedding_from, events=events,
-            stage=lambda msg: status.print(msg, style="dim", markup=False),
+            stage=lambda msg: status.print(printable(msg), style="dim", markup=False),
             use_cache=cache,
         )  # fmt: skip
     except Interrupted as stop:
@@ -261,7 +261,7 @@ def predict_cmd(
     from lstmcli.predictor import Speed
     from lstmcli.runs import open_run
 
-    items = list(texts or [])
+    items = [clean_text(t) for t in texts or []]
     if file is not None:
         try:
             raw = file.read_bytes()

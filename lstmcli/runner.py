@@ -102,14 +102,13 @@ def run_training(
     if embedding_from is not None and not resume:
         from lstmcli.vectors import embedding_matrix
 
-        emb = embedding_matrix(embedding_from, vec.vocabulary, spec.embed_dim, seed=cfg.seed)
-        init = pad_rows(emb.matrix, spec.vocab, cfg.seed)
+        emb = embedding_matrix(
+            embedding_from, vec.vocabulary, spec.embed_dim, seed=cfg.seed, rows=spec.vocab
+        )
+        init = emb.matrix
         notes += list(emb.notes)
         extra_info["embedding"] = {"from": str(embedding_from), "found": emb.found, "total": emb.total,
                                    "frozen": not spec.trainable_embedding}  # fmt: skip
-        notes.append(
-            f"embedding: {emb.found:,} of {emb.total:,} vocabulary words found in {embedding_from}"
-        )
     created = not run_dir.exists()
     try:
         return _train_and_report(
@@ -121,18 +120,6 @@ def run_training(
         if created and not (run_dir / "checkpoints" / ckpt.STATE_FILE).exists():
             shutil.rmtree(run_dir, ignore_errors=True)
         raise
-
-
-def pad_rows(matrix: Any, rows: int, seed: int) -> Any:
-    """Grow a (len(vocabulary), E) matrix to the Embedding's (V, E): the vocabulary learnt
-    from the data can be smaller than --vocab; the unused rows get small random values."""
-    import numpy as np
-
-    if matrix.shape[0] >= rows:
-        return matrix[:rows]
-    rng = np.random.default_rng(seed)
-    extra = rng.normal(0, 0.05, (rows - matrix.shape[0], matrix.shape[1])).astype(matrix.dtype)
-    return np.concatenate([matrix, extra])
 
 
 def _train_and_report(

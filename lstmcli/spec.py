@@ -100,9 +100,12 @@ def parse_units(value: Any, stacked: int | None = None) -> tuple[int, ...]:
         widths = [w.strip() for w in str(value).split(",")]
     out = []
     for w in widths:
+        # Whole numbers only: a config's 2.5 or true must not quietly become 2 or 1.
+        if isinstance(w, bool) or not isinstance(w, int | str):
+            raise UsageError(f"--units: {w!r} is not a whole number (give H or a list like 64,32)")
         try:
             n = int(w)
-        except (TypeError, ValueError):
+        except ValueError:
             raise UsageError(
                 f"--units: {w!r} is not a whole number (give H or a list like 64,32)"
             ) from None
@@ -112,8 +115,10 @@ def parse_units(value: Any, stacked: int | None = None) -> tuple[int, ...]:
     if not out:
         raise UsageError("--units: give at least one width")
     if stacked is not None:
-        if stacked < 1:
-            raise UsageError(f"--stacked: {stacked} is not allowed; it must be ≥ 1")
+        if isinstance(stacked, bool) or not isinstance(stacked, int):
+            raise UsageError(f"--stacked: {stacked!r} is not a whole number")
+        if not 1 <= stacked <= LIMITS["stacked"]:
+            raise UsageError(f"--stacked: {stacked} is not allowed; use 1 to {LIMITS['stacked']}")
         if len(out) == 1:
             out = out * stacked
         elif stacked not in (1, len(out)):
@@ -123,25 +128,68 @@ def parse_units(value: Any, stacked: int | None = None) -> tuple[int, ...]:
     return tuple(out)
 
 
+# Upper bounds, so that a typo (an extra zero or two) is a usage error rather than minutes
+# of swapping or an overflow deep inside TensorFlow. Far above any model a CPU can train.
+LIMITS = {
+    "units": 16_384,
+    "stacked": 64,
+    "vocab": 5_000_000,
+    "embed_dim": 4_096,
+    "seq_len": 1_000_000,
+    "classes": 100_000,
+    "features": 100_000,
+}
+MAX_PARAMS = 1_000_000_000  # 4 GB of float32 weights
+
+BOOL_FIELDS = ("bidirectional", "mask_zero", "return_sequences", "trainable_embedding")
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _whole(name: str, value: Any, low: int = 1) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise UsageError(f"{_flag(name)}: {value!r} is not a whole number")
+    high = LIMITS[name]
+    if not low <= value <= high:
+        raise UsageError(f"{_flag(name)}: {value} is not allowed; use {low} to {high:,}")
+
+
 def validate(spec: ModelSpec) -> None:
     if spec.cell not in CELLS:
         raise UsageError(f"--cell: {spec.cell!r} is not one of {', '.join(CELLS)}")
-    if not spec.units or any((not isinstance(h, int)) or h < 1 for h in spec.units):
-        raise UsageError(f"--units: {spec.units} is not allowed; every width must be ≥ 1")
+    if not spec.units:
+        raise UsageError("--units: give at least one width")
+    if len(spec.units) > LIMITS["stacked"]:
+        raise UsageError(
+            f"--stacked: {len(spec.units)} layers is not allowed; use 1 to {LIMITS['stacked']}"
+        )
+    for h in spec.units:
+        _whole("units", h)
     for name in ("dropout", "recurrent_dropout"):
         value = getattr(spec, name)
-        if not isinstance(value, int | float) or not 0 <= value < 1:
-            raise UsageError(f"--{name.replace('_', '-')}: {value} is not allowed; use 0 ≤ F < 1")
-    for name in ("vocab", "embed_dim", "seq_len", "classes"):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
+            raise UsageError(f"{_flag(name)}: {value!r} is not allowed; use a number 0 ≤ F < 1")
+    for name in BOOL_FIELDS:
         value = getattr(spec, name)
-        if not isinstance(value, int) or value < 1:
-            raise UsageError(f"--{name.replace('_', '-')}: {value} is not allowed; it must be ≥ 1")
-    if spec.token_input and spec.vocab < 2:
-        raise UsageError("--vocab: must be ≥ 2 (index 0 is the padding token)")
-    if spec.features is not None and (not isinstance(spec.features, int) or spec.features < 1):
-        raise UsageError(f"--features: {spec.features} is not allowed; it must be ≥ 1")
+        if not isinstance(value, bool):
+            raise UsageError(f"{_flag(name)}: {value!r} is not allowed; use true or false")
+    _whole("vocab", spec.vocab, low=2 if spec.token_input else 1)
+    for name in ("embed_dim", "seq_len", "classes"):
+        _whole(name, getattr(spec, name))
+    if spec.features is not None:
+        _whole("features", spec.features)
     if spec.features is not None and spec.mask_zero:
         raise UsageError("--mask-zero needs token input; it cannot be combined with --features")
+    from lstmcli.arith import layer_rows  # arith imports this module
+
+    params = sum(row.params for row in layer_rows(spec))
+    if params > MAX_PARAMS:
+        raise UsageError(
+            f"the model would have {params:,} parameters; lstmcli allows up to {MAX_PARAMS:,} "
+            "(lower --vocab, --embed-dim, --units or --stacked)"
+        )
 
 
 def load_config(path: Path) -> dict[str, Any]:
@@ -156,6 +204,8 @@ def load_config(path: Path) -> dict[str, Any]:
         raise UsageError(f"--config: file {path} does not exist") from None
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"--config: {path} is not valid TOML ({exc})") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"--config: {path} is not UTF-8 text (TOML files must be)") from None
     except OSError as exc:
         raise UsageError(f"--config: cannot read {path} ({exc.strerror})") from None
     model = data.get("model", data)

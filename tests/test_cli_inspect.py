@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 
 from lstmcli import gates, render_inspect
 from lstmcli.cli import app
-from lstmcli.cli_inspect import _openblas, one_blas_thread, top_units
 from lstmcli.spec import ModelSpec
+from lstmcli.units import _openblas, one_blas_thread, top_units
 
 runner = CliRunner()
 VOCAB = ["", "[UNK]", "the", "movie", "was", "great", "bad", "fun", "boring", "and", "not", "a"]

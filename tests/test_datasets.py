@@ -350,8 +350,8 @@ def test_offline_message(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_load_labelled_dispatch(tmp_path: Path) -> None:
     sample = load_labelled("sample")
     assert sample.name == "sample" and sample.label_names == ["neg", "pos"]
-    assert (len(sample.train), len(sample.val), sample.test) == (320, 80, None)
-    assert np.bincount(sample.val.labels).tolist() == [40, 40]
+    assert (len(sample.train), len(sample.val), sample.test) == (1600, 400, None)
+    assert np.bincount(sample.val.labels).tolist() == [200, 200]
     with pytest.raises(
         DataError, match="no dataset named nothing-here: give imdb, sample, or a path"
     ):

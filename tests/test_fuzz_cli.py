@@ -692,7 +692,7 @@ def test_fuzz_token_soup(world: World, data: st.DataObject) -> None:
             st.sampled_from(COMMANDS).map(lambda c: [c]),
             st.sampled_from(
                 [
-                    # [] (bare `lstmcli`) is KNOWN_BUGS["no_args_prints_empty_error_line"]
+                    # [] (bare `lstmcli`) is FORMER_BUGS["no_args_prints_empty_error_line"]
                     ["bogus"],
                     ["Summary"],
                     ["--help"],
@@ -1023,14 +1023,11 @@ def _tiny(w: World, *more: str) -> list[str]:
     ]
 
 
-# Bugs the fuzz found, kept as strict xfails: each should end in one *specific* line (not the
-# empty message, not two lines, not the catch-all "unexpected <Error>"); when one is fixed its
-# xfail turns into a failure (XPASS), so delete that mark.
-KNOWN_BUGS = {
+# Bugs the fuzz found (now fixed, kept as regressions): each must end in one *specific* line
+# (not the empty message, not two lines, not the catch-all "unexpected <Error>").
+FORMER_BUGS = {
     "no_args_prints_empty_error_line": (lambda w: [], 2),
     "newline_in_path_gives_two_lines": (lambda w: ["predict", "a\nb", "x"], 1),
-    "surrogate_text_predict": (lambda w: ["predict", str(w.run), "caf\udce9"], None),
-    "surrogate_text_inspect": (lambda w: ["inspect", str(w.run), "caf\udce9"], None),
     "surrogate_dataset_name": (lambda w: ["train", "caf\udce9.csv"], None),
     "seed_out_of_uint32_range": (lambda w: _tiny(w, "--seed", "-1"), 2),
     "output_under_a_file": (
@@ -1046,12 +1043,9 @@ KNOWN_BUGS = {
 }
 
 
-@pytest.mark.parametrize(
-    "name",
-    [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="known bug")) for n in KNOWN_BUGS],
-)
-def test_known_bugs(world: World, name: str) -> None:
-    make_args, code = KNOWN_BUGS[name]
+@pytest.mark.parametrize("name", list(FORMER_BUGS))
+def test_former_bugs(world: World, name: str) -> None:
+    make_args, code = FORMER_BUGS[name]
     _write(world.root / "strbool.toml", 'return_sequences = "false"\nvocab = 5\nseq_len = 3\n')
     _write(world.root / "floatunits.toml", "units = [2, 2.5]\nvocab = 5\nseq_len = 3\n")
     result = RUNNER.invoke(app, make_args(world), prog_name="lstmcli", env={"LSTMCLI_DEBUG": None})
@@ -1061,6 +1055,17 @@ def test_known_bugs(world: World, name: str) -> None:
     assert len(lines) == 1 and lines[0].startswith("lstmcli")
     message = lines[0].partition(": ")[2]
     assert message.strip() and not message.startswith("unexpected ")
+
+
+@pytest.mark.parametrize("command", ["predict", "inspect"])
+def test_undecodable_argv_text_is_read_with_replacement(world: World, command: str) -> None:
+    # A shell passes bytes; Python turns non-UTF-8 ones into lone surrogates ("caf\xe9" in
+    # Latin-1 arrives as "caf\udce9"). They are read as U+FFFD, as a file's bad bytes are.
+    result = RUNNER.invoke(
+        app, [command, str(world.run), "caf\udce9 was great"], prog_name="lstmcli"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "\udce9" not in result.stdout
 
 
 def test_known_good_invocations(world: World) -> None:

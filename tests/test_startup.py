@@ -41,3 +41,13 @@ def test_module_entry_point() -> None:
         [sys.executable, "-m", "lstmcli", "--help"], capture_output=True, text=True, check=True
     ).stdout
     assert "summary" in out and "shapes" in out
+
+
+@pytest.mark.parametrize("args", [["--help"], ["train", "--help"], ["inspect", "--help"]])
+def test_help_does_not_even_import_numpy(args: list[str]) -> None:
+    # NumPy costs ~50 ms of a ~150 ms start; help text needs none of it.
+    probe = PROBE.replace('("tensorflow", "keras", "matplotlib")', '("numpy",)')
+    out = subprocess.run(
+        [sys.executable, "-c", probe.format(args=args)], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip().endswith("HEAVY:"), out
