@@ -6,7 +6,10 @@ Everything that needs them calls ``keras()``/``tensorflow()`` inside a function,
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
+from collections.abc import Iterator
 from types import ModuleType
 
 
@@ -28,15 +31,45 @@ def _quiet() -> None:
         os.environ["TF_XLA_FLAGS"] = f"{flags} --tf_xla_persistent_cache_directory={cache}".strip()
 
 
+@contextlib.contextmanager
+def _stderr_silenced() -> Iterator[None]:
+    """Point file descriptor 2 at /dev/null while TensorFlow's C++ libraries load.
+
+    TensorFlow 2.21 logs "oneDNN custom operations are on" through absl before its log
+    level is read, so TF_CPP_MIN_LOG_LEVEL cannot hide it; the CLI promises one line on
+    stderr. Python exceptions are unaffected (they propagate, they are not printed here).
+    """
+    if "tensorflow" in sys.modules:
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+    except OSError:  # no real fd 2 (embedded use): nothing to silence
+        yield
+        return
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def tensorflow() -> ModuleType:
     _quiet()
-    import tensorflow as tf
+    with _stderr_silenced():
+        import tensorflow as tf
 
     return tf
 
 
 def keras() -> ModuleType:
     _quiet()
-    import keras
+    with _stderr_silenced():
+        import keras
+        import tensorflow  # noqa: F401  (keras imports it lazily; load the C++ side quietly now)
 
     return keras
