@@ -39,24 +39,36 @@ def pretrain_cmd(
             "--dim",
             "--embed-dim",
             min=1,
+            max=4096,
             help="Vector width E (use the same --embed-dim in train).",
             rich_help_panel=W,
         ),
     ] = 32,
     vocab: Annotated[
         int,
-        typer.Option("--vocab", min=3, help="Keep the V most frequent words.", rich_help_panel=W),
+        typer.Option(
+            "--vocab",
+            min=3,
+            max=5_000_000,
+            help="Keep the V most frequent words.",
+            rich_help_panel=W,
+        ),
     ] = 10000,
     epochs: Annotated[
-        int, typer.Option("--epochs", min=1, help="Passes over the texts.", rich_help_panel=W)
+        int,
+        typer.Option("--epochs", min=1, max=1000, help="Passes over the texts.", rich_help_panel=W),
     ] = 2,
     window: Annotated[
         int,
-        typer.Option("--window", min=1, help="Context words on each side W.", rich_help_panel=W),
+        typer.Option(
+            "--window", min=1, max=100, help="Context words on each side W.", rich_help_panel=W
+        ),
     ] = 4,
     negatives: Annotated[
         int,
-        typer.Option("--negatives", min=1, help="Negative words per pair K.", rich_help_panel=W),
+        typer.Option(
+            "--negatives", min=1, max=100, help="Negative words per pair K.", rich_help_panel=W
+        ),
     ] = 5,
     subsample: Annotated[
         float,

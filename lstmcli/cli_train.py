@@ -27,8 +27,10 @@ def train_cmd(
         Path | None,
         typer.Option("--data", help="IMDB archive or folder (else cache, else download)."),
     ] = None,
-    epochs: Annotated[int, typer.Option("--epochs", min=1, rich_help_panel=T)] = 3,
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1, rich_help_panel=T)] = 32,
+    epochs: Annotated[int, typer.Option("--epochs", min=1, max=100_000, rich_help_panel=T)] = 3,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", min=1, max=65_536, rich_help_panel=T)
+    ] = 32,
     optimizer: Annotated[
         str, typer.Option("--optimizer", help="rmsprop | adam", rich_help_panel=T)
     ] = "rmsprop",
@@ -109,10 +111,12 @@ def train_cmd(
         bool,
         typer.Option(
             "--bucketing/--no-bucketing",
-            help="Group texts by length; pad each batch to a bucket length.",
+            help="Group training texts by length, each batch padded to a bucket length: "
+            "~1.65× faster per epoch, ~1.7 points lower IMDB test accuracy (see README). "
+            "Evaluation is always bucketed.",
             rich_help_panel=S,
         ),
-    ] = True,
+    ] = False,
     xla: Annotated[
         bool,
         typer.Option(
@@ -120,7 +124,7 @@ def train_cmd(
         ),
     ] = True,
     eval_batch_size: Annotated[
-        int, typer.Option("--eval-batch-size", min=1, rich_help_panel=S)
+        int, typer.Option("--eval-batch-size", min=1, max=65_536, rich_help_panel=S)
     ] = 256,
     cache: Annotated[
         bool,
@@ -151,7 +155,7 @@ def train_cmd(
         raise fail("--resume needs --output RUN (the run folder to continue)", EXIT_USAGE)
     base: dict[str, Any] = {}
     if spec_flags.get("features") is None:
-        base["mask_zero"] = True  # exact for any padding length: bucketing changes nothing
+        base["mask_zero"] = True  # exact for any padding length: bucketed predictions equal
     if embedding_from is not None:
         base["trainable_embedding"] = not (freeze_embedding is None or freeze_embedding)
     spec = spec_from_flags(base, **spec_flags)
@@ -212,11 +216,25 @@ def evaluate_cmd(
     limit: Annotated[
         int | None, typer.Option("--limit", min=2, help="Evaluate on N texts (balanced).")
     ] = None,
-    xla: Annotated[bool, typer.Option("--xla/--no-xla", rich_help_panel=S)] = True,
+    # One pass over 25,000 reviews: compiling a program per bucket shape costs more than XLA
+    # saves (measured 4,364 vs 5,313 reviews/s), so it is off unless asked for.
+    xla: Annotated[
+        bool,
+        typer.Option(
+            "--xla/--no-xla", help="Compile the forward pass with XLA.", rich_help_panel=S
+        ),
+    ] = False,
     bucketing: Annotated[
-        bool, typer.Option("--bucketing/--no-bucketing", rich_help_panel=S)
+        bool,
+        typer.Option(
+            "--bucketing/--no-bucketing",
+            help="Group texts by length; pad each batch to a bucket length.",
+            rich_help_panel=S,
+        ),
     ] = True,
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1, rich_help_panel=S)] = 256,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", min=1, max=65_536, rich_help_panel=S)
+    ] = 256,
     as_json: JsonFlag = False,
 ) -> None:
     """Loss, accuracy, precision, recall, F1, ROC AUC and a confusion matrix.

@@ -107,14 +107,14 @@ def _explicit(data: Path, unpack: bool) -> ImdbSource:
     with open(data, "rb") as fh:
         if fh.read(2) != b"\x1f\x8b":
             raise DataError(f"--data {data} is not a .tar.gz archive nor an aclImdb folder")
-    if not unpack:
-        return ImdbSource(data, True)
     sha = fetch.sha256_file(data)
     target = paths.datasets_dir() / f"{TOP}-{sha[:16]}"
     for folder in (cached_imdb_dir(), target):
         marker = folder / SHA_MARKER
         if marker.is_file() and marker.read_text(encoding="utf-8").strip() == sha:
             return ImdbSource(_check_folder(folder, "the cache folder"), False)
+    if not unpack:
+        return ImdbSource(data, True)
     try:
         _unpack(data, target, DataError, sha=sha)
     except OSError as exc:
@@ -266,8 +266,12 @@ def load_labelled(
     text_col: str | None = None,
     label_col: str | None = None,
     progress: Progress | None = None,
+    unpack: bool = True,
 ) -> LabelledData:
-    """``"imdb"``, ``"sample"``, or a path to the user's folder/CSV/TSV/JSONL file."""
+    """``"imdb"``, ``"sample"``, or a path to the user's folder/CSV/TSV/JSONL file.
+
+    ``unpack=False``: an IMDB archive given as ``data`` is read in place unless it was
+    unpacked before (for a single pass, such as filling the vectorised-data cache)."""
     from lstmcli import userdata
 
     if name_or_path == "imdb":
@@ -276,7 +280,7 @@ def load_labelled(
                 raise DataError(f"{flag} applies to your own data files, not to imdb")
         return load_imdb(
             data, seed=seed, limit=limit, eval_limit=eval_limit, val_split=val_split,
-            progress=progress,
+            progress=progress, unpack=unpack,
         )  # fmt: skip
     if data is not None:
         raise DataError("--data applies to imdb only; give your own data as the dataset path")

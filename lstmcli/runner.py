@@ -158,7 +158,7 @@ def final_metrics(
 
     model = load_model(run_dir / "model.keras")
     split, name = (vec.test, "test") if vec.test is not None else (vec.val, "validation")
-    speed = Speed(cfg.bucketing, False, cfg.eval_batch_size)
+    speed = Speed(True, False, cfg.eval_batch_size)
     probs, seconds = predict_encoded(model, split.enc, spec.seq_len, speed)
     m = metrics.compute(probs, split.labels, vec.label_names).to_dict()
     m["eval_seconds"] = round(seconds, 3)

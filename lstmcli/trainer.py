@@ -30,7 +30,11 @@ class TrainConfig:
     seed: int = 0
     patience: int | None = None
     checkpoint_every: int = 100  # batches
-    bucketing: bool = True
+    # Length-grouped training batches are ~1.65× faster per epoch but, measured on IMDB (lecture
+    # LSTM, 3 epochs, seeds 0 and 1), cost 1.7 points of test accuracy: batches of similar
+    # lengths give noisier steps. So training batches are random unless asked for;
+    # validation and test predictions are always bucketed (exact with the mask).
+    bucketing: bool = False
     xla: bool = True
     eval_batch_size: int = 512
 
@@ -62,9 +66,13 @@ class TrainResult:
 
 def epoch_plan(split: VectorSplit, cfg: TrainConfig, seq_len: int, epoch: int) -> list[Any]:
     rng = np.random.default_rng([cfg.seed, epoch])
-    return plan_batches(
-        split.enc.lengths, cfg.batch_size, bucket_lengths(seq_len, cfg.bucketing), rng
-    )
+    buckets = bucket_lengths(seq_len)
+    if not cfg.bucketing:
+        # One padded length for every batch: the smallest bucket that holds the longest text
+        # (500 on IMDB, 64 on short texts), so short-text data is not padded to --seq-len.
+        longest = int(split.enc.lengths.max(initial=1))
+        buckets = [next(b for b in buckets if b >= min(longest, seq_len))]
+    return plan_batches(split.enc.lengths, cfg.batch_size, buckets, rng)
 
 
 def targets(labels: np.ndarray, spec: ModelSpec) -> np.ndarray:

@@ -77,7 +77,7 @@ class TrainCallback(_base()):  # type: ignore[misc]
 
         if self.forward is None:
             self.forward = forward_fn(self.model)
-        speed = Speed(self.cfg.bucketing, False, self.cfg.eval_batch_size)
+        speed = Speed(True, False, self.cfg.eval_batch_size)
         probs, _ = predict_encoded(
             self.model, self.vec.val.enc, self.spec.seq_len, speed, self.forward
         )
