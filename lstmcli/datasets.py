@@ -250,8 +250,13 @@ def read_unlabelled(
 
 
 def sample_path() -> Path:
-    """The bundled sample set: ``sample_data/reviews.csv`` next to the package folder."""
-    return Path(lstmcli.__file__).resolve().parent.parent / "sample_data" / "reviews.csv"
+    """The bundled sample set: ``sample_data/reviews.csv`` next to the package folder (a
+    checkout or editable install), else where a wheel installs it (``<prefix>/share``)."""
+    import sys
+
+    beside = Path(lstmcli.__file__).resolve().parent.parent / "sample_data" / "reviews.csv"
+    installed = Path(sys.prefix) / "share" / "lstmcli" / "sample_data" / "reviews.csv"
+    return installed if not beside.is_file() and installed.is_file() else beside
 
 
 def load_labelled(
