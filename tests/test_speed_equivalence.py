@@ -88,3 +88,20 @@ def test_damaged_cache_is_rebuilt(tmp_path: Path) -> None:
     for entry in paths.vector_cache_dir().glob("*.npz"):
         entry.write_bytes(b"garbage")
     assert not vectorize(req, vocab=100, seq_len=20).from_cache
+
+
+def test_training_batches_default_to_one_length_fitted_to_the_data() -> None:
+    from lstmcli.trainer import TrainConfig, epoch_plan
+    from lstmcli.vcache import VectorSplit
+
+    rng = np.random.default_rng(3)
+    short = VectorSplit(ragged(rng, 100, 50, 40), np.zeros(100, np.int64))
+    longest = int(short.enc.lengths.max())
+    plan = epoch_plan(short, TrainConfig(batch_size=8), seq_len=500, epoch=0)
+    # Random batches (no length grouping), all padded to the smallest bucket ≥ the longest text.
+    assert {b.length for b in plan} == {min(e for e in bucket_lengths(500) if e >= longest)}
+    assert sorted(np.concatenate([b.index for b in plan]).tolist()) == list(range(100))
+    lengths_per_batch = [short.enc.lengths[b.index] for b in plan]
+    assert np.std([x.mean() for x in lengths_per_batch]) > 0  # mixed, not sorted by length
+    bucketed = epoch_plan(short, TrainConfig(batch_size=8, bucketing=True), 500, 0)
+    assert len({b.length for b in bucketed}) > 1
