@@ -242,8 +242,10 @@ def evaluate_cmd(
     Example: lstmcli evaluate runs/imdb-lstm
     """
     from lstmcli.evaluation import evaluate_run
-    from lstmcli.predictor import Speed
+    from lstmcli.predictor import Speed, eval_threads
     from lstmcli.runs import open_run
+
+    eval_threads()
 
     result = evaluate_run(
         open_run(run),
@@ -276,8 +278,10 @@ def predict_cmd(
     """
     from lstmcli.errors import DataError
     from lstmcli.evaluation import predict_texts
-    from lstmcli.predictor import Speed
+    from lstmcli.predictor import Speed, eval_threads
     from lstmcli.runs import open_run
+
+    eval_threads()
 
     items = [clean_text(t) for t in texts or []]
     if file is not None:
