@@ -45,11 +45,16 @@ def eval_threads() -> None:
 
 
 def forward_fn(model: Any, xla: bool = False) -> Any:
-    """The model's inference pass as one traced graph (shapes generalised, so traced once)."""
+    """The model's inference pass as one traced graph. Batches are always int32 token ids
+    (``pad_batch``); a signature with unknown batch and length traces it exactly once, even
+    when parallel threads make the first calls with different bucket lengths."""
     from lstmcli.tf import tensorflow
 
     tf = tensorflow()
-    return tf.function(lambda x: model(x, training=False), jit_compile=xla, reduce_retracing=True)
+    signature = [tf.TensorSpec((None, None), tf.int32)]
+    return tf.function(
+        lambda x: model(x, training=False), jit_compile=xla, input_signature=signature
+    )
 
 
 def predict_encoded(

@@ -11,7 +11,7 @@ import numpy as np
 
 from lstmcli.batching import bucket_lengths, plan_batches
 from lstmcli.kbuild import build_model
-from lstmcli.predictor import Speed, predict_encoded
+from lstmcli.predictor import Speed, forward_fn, predict_encoded
 from lstmcli.prepare import DataRequest, vectorize
 from lstmcli.spec import ModelSpec
 from lstmcli.textpipe import Encoded, pad_front
@@ -45,6 +45,17 @@ def test_bucketed_predictions_equal_padded_to_full_length() -> None:
         np.testing.assert_allclose(bucketed, plain, atol=1e-5)
         unbucketed, _ = predict_encoded(model, enc, 40, Speed(bucketing=False, eval_batch_size=7))
         np.testing.assert_allclose(unbucketed, plain, atol=1e-5)
+
+
+def test_inference_pass_is_traced_once_for_every_bucket() -> None:
+    """Parallel bucketed batches of many lengths share one traced graph (no retracing, and
+    none of TensorFlow's retracing warnings in the middle of `train` or `evaluate`)."""
+    spec = ModelSpec(units=(4,), vocab=50, embed_dim=3, seq_len=300, mask_zero=True)
+    model = build_model(spec, variable_length=True, seed=0)
+    forward = forward_fn(model)
+    enc = ragged(np.random.default_rng(2), 200, 50, 300)
+    predict_encoded(model, enc, 300, Speed(bucketing=True, eval_batch_size=8), forward)
+    assert forward.experimental_get_tracing_count() == 1
 
 
 def write_csv(path: Path, n: int, seed: int) -> None:
