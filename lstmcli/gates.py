@@ -85,7 +85,7 @@ class Net:
         ids = np.zeros((len(rows), length), np.int64)
         real = np.zeros((len(rows), length), bool)
         for i, r in enumerate(rows):
-            r = r[:length]
+            r = r[len(r) - length :] if len(r) > length else r  # the end, as textpipe keeps
             ids[i, length - len(r) :], real[i, length - len(r) :] = r, True
         if self.fixed_len is not None and not self.mask_zero:
             return ids, np.ones_like(real)
@@ -281,8 +281,8 @@ def inspect_text(run: Any, text: str, layer: int = 1, model: Any = None) -> Insp
     tokens = [run.vocabulary[i] if i < len(run.vocabulary) else "[UNK]" for i in ids]
     words, notes = read_words(text), []
     if cut := len(words) > len(ids) == run.seq_len:
-        notes.append(f"only the first {len(ids)} of {len(words)} words are read (seq_len)")
-    words = words[: len(ids)] if cut or len(words) == len(ids) else tokens
+        notes.append(f"only the last {len(ids)} of {len(words)} words are read (seq_len)")
+    words = words[len(words) - len(ids) :] if cut or len(words) == len(ids) else tokens
     lay_ids, mask = net.layout([ids])
     full = run_net(net, lay_ids, mask, keep=layer - 1)
     if pad := lay_ids.shape[1] - len(ids):

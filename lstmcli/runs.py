@@ -72,7 +72,7 @@ def write_run_files(
     info = {
         "model": spec.to_dict(),
         "labels": list(label_names),
-        "text": {"padding": "pre", "truncating": "post", "standardize": "lower, no <br />, "
+        "text": {"padding": "pre", "truncating": "pre", "standardize": "lower, no <br />, "
                  "no punctuation"},
         **(extra or {}),
     }  # fmt: skip

@@ -1,7 +1,8 @@
 """Text → token ids: Keras ``TextVectorization`` for the vocabulary, NumPy for the layout.
 
 Texts are lower-cased, ``<br />`` tags and punctuation are stripped, and each text keeps its
-first ``seq_len`` tokens. Sequences are stored ragged (flat ids + offsets) so they can be
+*last* ``seq_len`` tokens, as Keras's ``pad_sequences`` does by default: a long review's
+verdict is usually at its end, and with front padding those words come right before h_T. Sequences are stored ragged (flat ids + offsets) so they can be
 padded per batch: *at the front*, so that the last recurrent state comes right after the
 last real word (padding at the end leaves an unmasked LSTM reading hundreds of zeros after
 the review, and it forgets the review: ~50% accuracy on IMDB).
@@ -67,7 +68,7 @@ def adapt_vocabulary(texts: Sequence[str], vocab_size: int, batch: int = 1024) -
 
 
 def encode(texts: Sequence[str], vocabulary: list[str], seq_len: int, batch: int = 2048) -> Encoded:
-    """Token ids of each text, cut to its first ``seq_len`` tokens; unknown words → 1."""
+    """Token ids of each text, cut to its last ``seq_len`` tokens; unknown words → 1."""
     tf = tensorflow()
     from lstmcli.tf import keras
 
@@ -77,7 +78,7 @@ def encode(texts: Sequence[str], vocabulary: list[str], seq_len: int, batch: int
     chunks_ids, lengths = [], []
     for start in range(0, len(texts), batch):
         ragged = layer(tf.constant(list(texts[start : start + batch]), dtype=tf.string))
-        ragged = ragged[:, :seq_len]
+        ragged = ragged[:, -seq_len:]
         chunks_ids.append(ragged.flat_values.numpy().astype(np.int32))
         lengths.append(ragged.row_lengths().numpy())
     if not chunks_ids:
@@ -87,10 +88,10 @@ def encode(texts: Sequence[str], vocabulary: list[str], seq_len: int, batch: int
 
 
 def pad_front(rows: Sequence[np.ndarray], length: int) -> np.ndarray:
-    """Stack ``rows`` into (n, length) int32, zeros in front (rows longer are cut at the end)."""
+    """Stack ``rows`` into (n, length) int32, zeros in front (longer rows keep their end)."""
     out = np.zeros((len(rows), length), dtype=np.int32)
     for i, r in enumerate(rows):
-        r = r[:length]
+        r = r[len(r) - length :] if len(r) > length else r
         if len(r):
             out[i, length - len(r) :] = r
     return out

@@ -183,10 +183,11 @@ def test_prefix_predictions_are_the_model_on_each_prefix(tmp_path: Path, spec: M
 
 def test_inspect_text_unknown_words_and_truncation(tmp_path: Path) -> None:
     run, model = make_run(tmp_path / "run", SMALL.replace(seq_len=4))
-    insp = gates.inspect_text(run, "the zorblax movie was great fun", model=model)
+    # like pad_sequences, a text longer than seq_len keeps its end
+    insp = gates.inspect_text(run, "great fun the zorblax movie was", model=model)
     assert insp.tokens == ["the", "[UNK]", "movie", "was"]
     assert insp.words == ["the", "zorblax", "movie", "was"]
-    assert any("first 4 of 6" in n for n in insp.notes)
+    assert any("last 4 of 6" in n for n in insp.notes)
     assert insp.traces[0]["forget"].shape == (4, 3)
 
 

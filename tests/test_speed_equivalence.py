@@ -116,3 +116,16 @@ def test_training_batches_default_to_one_length_fitted_to_the_data() -> None:
     assert np.std([x.mean() for x in lengths_per_batch]) > 0  # mixed, not sorted by length
     bucketed = epoch_plan(short, TrainConfig(batch_size=8, bucketing=True), 500, 0)
     assert len({b.length for b in bucketed}) > 1
+
+
+def test_long_texts_keep_their_end_like_pad_sequences() -> None:
+    """Texts longer than seq_len keep their last tokens (Keras pad_sequences' default), so a
+    review's closing verdict is what the final state has just read."""
+    from lstmcli.textpipe import encode
+
+    vocabulary = ["", "[UNK]", "a", "b", "c", "d", "e"]
+    enc = encode(["a b c d e", "b c"], vocabulary, seq_len=3)
+    assert enc.row(0).tolist() == [4, 5, 6]  # c d e
+    assert enc.row(1).tolist() == [3, 4]
+    padded = pad_front([np.array([2, 3, 4, 5]), np.array([6])], 3)
+    assert padded.tolist() == [[3, 4, 5], [0, 0, 6]]
