@@ -20,7 +20,7 @@ import numpy as np
 from lstmcli import atomic, paths
 from lstmcli.textpipe import Encoded
 
-PIPELINE_VERSION = 2  # bump when textpipe's standardisation or encoding changes
+PIPELINE_VERSION = 3  # bump when textpipe's standardisation or encoding changes
 
 
 @dataclass
