@@ -81,12 +81,11 @@ class Net:
         """Pad ``rows`` at the front, (ids, mask) both (B, L), as the model would read them:
         a variable-length model reads no padding (masked here); a fixed one reads it unless
         it masks zeros."""
+        from lstmcli.textpipe import pad_front
+
         length = self.fixed_len or max(len(r) for r in rows)
-        ids = np.zeros((len(rows), length), np.int64)
-        real = np.zeros((len(rows), length), bool)
-        for i, r in enumerate(rows):
-            r = r[len(r) - length :] if len(r) > length else r  # the end, as textpipe keeps
-            ids[i, length - len(r) :], real[i, length - len(r) :] = r, True
+        ids = pad_front(rows, length).astype(np.int64)
+        real = ids != 0  # token ids start at 1 (0 is padding, 1 unknown)
         if self.fixed_len is not None and not self.mask_zero:
             return ids, np.ones_like(real)
         return ids, real

@@ -2,10 +2,11 @@
 
 Texts are lower-cased, ``<br />`` tags and punctuation are stripped, and each text keeps its
 *last* ``seq_len`` tokens, as Keras's ``pad_sequences`` does by default: a long review's
-verdict is usually at its end, and with front padding those words come right before h_T. Sequences are stored ragged (flat ids + offsets) so they can be
-padded per batch: *at the front*, so that the last recurrent state comes right after the
-last real word (padding at the end leaves an unmasked LSTM reading hundreds of zeros after
-the review, and it forgets the review: ~50% accuracy on IMDB).
+verdict is usually at its end, and with front padding those words come right before h_T.
+Sequences are stored ragged (flat ids + offsets) so they can be padded per batch: *at the
+front*, so that the last recurrent state comes right after the last real word (padding at the
+end leaves an unmasked LSTM reading hundreds of zeros after the review, and it forgets the
+review: ~50% accuracy on IMDB).
 """
 
 from __future__ import annotations
