@@ -129,6 +129,12 @@ def render_inspection(
         console.print(table)
     console.print(f"P({name}): the model's output had the text ended at that token", markup=False)
     console.print(f"{CELL_NAMES[insp.cell]}: {EQUATIONS[insp.cell]}", markup=False)
+    if unit is None and insp.units > 1:
+        # Units carry opposite signs, so mean states sit near 0 while the prediction swings.
+        console.print(
+            "means over units cancel in the states: --top-units 3 finds the units that "
+            "separate the classes, --unit N follows one", markup=False,
+        )  # fmt: skip
     if len(keep) < len(insp.words):
         console.print(
             f"(showing the {len(keep)} of {len(insp.words)} tokens that move P({name}) most; "
