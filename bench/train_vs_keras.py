@@ -30,7 +30,7 @@ def plain_keras(args: argparse.Namespace) -> dict[str, float]:
     import numpy as np
     import tensorflow as tf
 
-    from lstmcli.datasets import load_labelled
+    from lstmcli.data.datasets import load_labelled
 
     keras.utils.set_random_seed(args.seed)
     data = load_labelled("imdb", data=Path(args.data), seed=args.seed, limit=args.limit)

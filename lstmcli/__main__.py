@@ -1,3 +1,3 @@
-from lstmcli.cli import main
+from lstmcli.cli.main import main
 
 main()

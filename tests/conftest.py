@@ -11,7 +11,13 @@ GOLDEN = Path(__file__).parent / "golden"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--overwrite", action="store_true", help="Rewrite golden output files.")
+    parser.addoption(
+        "--update-golden",
+        "--overwrite",
+        action="store_true",
+        dest="update_golden",
+        help="Write the golden output files (tests/golden/) from this run's output.",
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -27,12 +33,15 @@ def isolated_home(
 
 @pytest.fixture
 def golden(request: pytest.FixtureRequest):
-    """Compare text with tests/golden/NAME; ``pytest --overwrite`` rewrites the file."""
+    """Compare text with tests/golden/NAME. A missing file fails; ``pytest --update-golden``
+    (or ``--overwrite``) writes it from this run's output."""
 
     def check(name: str, text: str) -> None:
         path = GOLDEN / name
-        if request.config.getoption("--overwrite") or not path.exists():
+        if request.config.getoption("update_golden"):
             path.write_text(text, encoding="utf-8")
+        if not path.exists():
+            pytest.fail(f"golden file {path} is missing; run pytest --update-golden to write it")
         assert text == path.read_text(encoding="utf-8"), f"output differs from {path}"
 
     return check

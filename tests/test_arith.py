@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from lstmcli.arith import layer_rows, summarize
-from lstmcli.errors import UsageError
-from lstmcli.spec import ModelSpec, parse_units
+from lstmcli.core.errors import UsageError
+from lstmcli.model.arith import layer_rows, summarize
+from lstmcli.model.spec import ModelSpec, parse_units
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import json
 
 from typer.testing import CliRunner
 
-from lstmcli.cli import app
+from lstmcli.cli.main import app
 
 runner = CliRunner()
 LECTURE = ["--timesteps", "8", "--features", "16", "--stacked", "3", "--classes", "10"]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from lstmcli.cli import app
+from lstmcli.cli.main import app
 
 runner = CliRunner()
 FAST = ["--epochs", "2", "--units", "8", "--embed-dim", "8", "--vocab", "500", "--seq-len", "60"]

@@ -17,10 +17,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lstmcli import datasets, fetch, paths
-from lstmcli.datasets import load_imdb, load_labelled, read_unlabelled
-from lstmcli.errors import DataError, DownloadError
-from lstmcli.textdata import LabelledData, TextSplit, limit_split
+from lstmcli.core import paths
+from lstmcli.core.errors import DataError, DownloadError
+from lstmcli.data import datasets, fetch
+from lstmcli.data.datasets import load_imdb, load_labelled, read_unlabelled
+from lstmcli.data.textdata import LabelledData, TextSplit, limit_split
 
 N_TRAIN, N_TEST, N_UNSUP = 10, 6, 4  # per class; unsup in all
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lstmcli import gates
-from lstmcli.kbuild import build_model
-from lstmcli.spec import ModelSpec
+from lstmcli.backend.build import build_model
+from lstmcli.interpret import gates
+from lstmcli.model.spec import ModelSpec
 
 VOCAB = ["", "[UNK]", "the", "movie", "was", "great", "bad", "fun", "boring", "and", "not", "a"]
 TOL = 1e-5
@@ -31,8 +31,8 @@ def make(spec: ModelSpec, variable: bool = True, seed: int = 0):
 
 def keras_sequences(spec: ModelSpec, model, layer: int, variable: bool = True) -> np.ndarray:
     """Layer ``layer``'s return_sequences=True output, same weights."""
-    from lstmcli.arith import layer_names
-    from lstmcli.tf import keras
+    from lstmcli.backend.tf import keras
+    from lstmcli.model.arith import layer_names
 
     twin = build_model(spec.replace(return_sequences=True), variable_length=variable)
     twin.set_weights(model.get_weights())
@@ -41,8 +41,8 @@ def keras_sequences(spec: ModelSpec, model, layer: int, variable: bool = True) -
 
 
 def keras_layer_output(spec: ModelSpec, model, layer: int):
-    from lstmcli.arith import layer_names
-    from lstmcli.tf import keras
+    from lstmcli.backend.tf import keras
+    from lstmcli.model.arith import layer_names
 
     return keras().Model(model.inputs[0], model.get_layer(layer_names(spec)[layer]).output)
 
@@ -153,8 +153,8 @@ def test_fixed_length_unmasked_model_reads_its_padding() -> None:
 
 
 def make_run(folder: Path, spec: ModelSpec, variable: bool = True, seed: int = 0):
-    from lstmcli.modelfile import save_model
-    from lstmcli.runs import open_run, write_run_files
+    from lstmcli.backend.modelfile import save_model
+    from lstmcli.rundir.folder import open_run, write_run_files
 
     model = make(spec, variable, seed)
     write_run_files(folder, spec, VOCAB, ["neg", "pos"])
@@ -201,7 +201,7 @@ def test_inspect_fixed_length_run_hides_padding(tmp_path: Path) -> None:
 
 
 def test_inspect_errors(tmp_path: Path) -> None:
-    from lstmcli.errors import UsageError
+    from lstmcli.core.errors import UsageError
 
     run, model = make_run(tmp_path / "run", SMALL)
     with pytest.raises(UsageError, match=r"--layer 2: the model has 1 recurrent layer; use 1\.\.1"):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from lstmcli.cli import app
+from lstmcli.cli.main import app
 
 pytestmark = [pytest.mark.imdb, pytest.mark.slow]
 runner = CliRunner()

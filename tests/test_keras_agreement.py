@@ -5,10 +5,10 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lstmcli.arith import summarize
-from lstmcli.inspection import keras_output_shapes
-from lstmcli.kbuild import build_model
-from lstmcli.spec import ModelSpec
+from lstmcli.backend.build import build_model
+from lstmcli.backend.summary import keras_output_shapes
+from lstmcli.model.arith import summarize
+from lstmcli.model.spec import ModelSpec
 
 
 @st.composite

@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from lstmcli import modelfile
-from lstmcli.errors import ModelFileError
+from lstmcli.backend import modelfile
+from lstmcli.core.errors import ModelFileError
 
 HDF5 = b"\x89HDF\r\n\x1a\n"
 META = {"keras_version": "3.15.1", "date_saved": "2026-01-01@00:00:00"}
@@ -332,7 +332,7 @@ def test_hostile_file_refused(name: str, tmp_path: Path, keras_calls: list[Path]
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))
 def test_hostile_file_through_cli(name: str, tmp_path: Path, keras_calls: list[Path]) -> None:
-    from lstmcli.cli import app
+    from lstmcli.cli.main import app
 
     marker = tmp_path / "MARKER"
     path = HOSTILE[name](tmp_path, marker)
@@ -378,7 +378,7 @@ def test_messages_name_the_problem(tmp_path: Path) -> None:
 
 def test_lambda_payload_is_live(tmp_path: Path) -> None:
     """Control: with safe mode off, Keras itself runs the payload, so the refusals matter."""
-    from lstmcli.tf import keras
+    from lstmcli.backend.tf import keras
 
     marker = tmp_path / "MARKER"
     path = HOSTILE["lambda"](tmp_path, marker)
@@ -391,7 +391,7 @@ def test_safe_mode_is_forced_even_if_the_walk_missed_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Defence in depth: no config walk and unsafe mode switched on globally; still refused."""
-    from lstmcli.tf import keras
+    from lstmcli.backend.tf import keras
 
     k = keras()
     from keras.src.backend.common import global_state
@@ -411,7 +411,7 @@ def test_safe_mode_is_forced_even_if_the_walk_missed_it(
 
 
 def _specs() -> list[Any]:
-    from lstmcli.spec import ModelSpec
+    from lstmcli.model.spec import ModelSpec
 
     small = {"vocab": 50, "embed_dim": 4, "seq_len": 6}
     vectors = {"features": 3, "seq_len": 5, "return_sequences": True, "dropout": 0.2}
@@ -443,7 +443,7 @@ def _specs() -> list[Any]:
 
 @pytest.mark.parametrize(("spec", "variable_length"), _specs())
 def test_legitimate_models_round_trip(spec: Any, variable_length: bool, tmp_path: Path) -> None:
-    from lstmcli.kbuild import build_model
+    from lstmcli.backend.build import build_model
 
     model = build_model(spec, variable_length=variable_length, seed=1)
     path = tmp_path / "m.keras"
@@ -460,9 +460,9 @@ def test_legitimate_models_round_trip(spec: Any, variable_length: bool, tmp_path
 
 def test_compiled_models_load(tmp_path: Path) -> None:
     """A compile_config written by Keras (optimizer, schedule, loss, metrics) is allowed."""
-    from lstmcli.kbuild import build_model
-    from lstmcli.spec import ModelSpec
-    from lstmcli.tf import keras
+    from lstmcli.backend.build import build_model
+    from lstmcli.backend.tf import keras
+    from lstmcli.model.spec import ModelSpec
 
     k = keras()
     model = build_model(ModelSpec(units=(4,), vocab=50, embed_dim=4, seq_len=6, classes=3))
@@ -485,9 +485,9 @@ def test_compiled_models_load(tmp_path: Path) -> None:
 
 
 def test_cli_summary_of_a_legitimate_file(tmp_path: Path) -> None:
-    from lstmcli.cli import app
-    from lstmcli.kbuild import build_model
-    from lstmcli.spec import ModelSpec
+    from lstmcli.backend.build import build_model
+    from lstmcli.cli.main import app
+    from lstmcli.model.spec import ModelSpec
 
     path = tmp_path / "ok.keras"
     modelfile.save_model(build_model(ModelSpec(units=(4,), vocab=50, embed_dim=4, seq_len=6)), path)
@@ -498,7 +498,7 @@ def test_cli_summary_of_a_legitimate_file(tmp_path: Path) -> None:
 
 def test_garbage_weights_behind_a_clean_config(tmp_path: Path) -> None:
     """Passes every check, then Keras fails on the weights: still one ModelFileError line."""
-    from lstmcli.cli import app
+    from lstmcli.cli.main import app
 
     path = write_keras(tmp_path / "garbage.keras")
     assert modelfile.check_archive(path)

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from lstmcli.cli import app
-from lstmcli.errors import DataError, UsageError
-from lstmcli.pretrain import PretrainSettings, keep_probability, pretrain, skipgram_pairs
-from lstmcli.vectors import WordVectors, nearest, read_vectors
+from lstmcli.cli.main import app
+from lstmcli.core.errors import DataError, UsageError
+from lstmcli.embed.pretrain import PretrainSettings, keep_probability, pretrain, skipgram_pairs
+from lstmcli.embed.vectors import WordVectors, nearest, read_vectors
 
 runner = CliRunner()
 
@@ -110,7 +110,7 @@ def test_pretrain_cli_on_sample(tmp_path: Path) -> None:
     data = json.loads(again.stdout)
     assert data["dim"] == 16 and data["texts"] == 100 and data["output"] == str(out)
     # The vectors line up with a vocabulary by text, and neighbors reads them.
-    from lstmcli.vectors import embedding_matrix
+    from lstmcli.embed.vectors import embedding_matrix
 
     init = embedding_matrix(out, ["", "[UNK]", *vectors.words[1:6], "notaword"], 16)
     assert init.found == 6 and init.total == 7
@@ -171,7 +171,7 @@ NEGATIVE = {
 @pytest.mark.slow
 def test_imdb_unlabelled_neighbours(imdb_archive: Path) -> None:
     """~1 minute: 4,000 unlabelled reviews, 3 epochs; sentiment words find their kind."""
-    from lstmcli.datasets import locate_imdb, read_parts
+    from lstmcli.data.datasets import locate_imdb, read_parts
 
     # Read the archive in place (read_unlabelled would unpack 400 MB into the test's home).
     parts, _ = read_parts(locate_imdb(imdb_archive, unpack=False), ["train/unsup"])

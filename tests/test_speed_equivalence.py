@@ -9,12 +9,13 @@ from pathlib import Path
 
 import numpy as np
 
-from lstmcli.batching import bucket_lengths, plan_batches
-from lstmcli.kbuild import build_model
-from lstmcli.predictor import Speed, forward_fn, predict_encoded
-from lstmcli.prepare import DataRequest, vectorize
-from lstmcli.spec import ModelSpec
-from lstmcli.textpipe import Encoded, pad_front
+from lstmcli.backend.build import build_model
+from lstmcli.data.batching import bucket_lengths, plan_batches
+from lstmcli.data.prepare import vectorize
+from lstmcli.data.request import DataRequest
+from lstmcli.data.textpipe import Encoded, pad_front
+from lstmcli.model.spec import ModelSpec
+from lstmcli.train.predictor import Speed, forward_fn, predict_encoded
 
 
 def ragged(rng: np.random.Generator, n: int, vocab: int, max_len: int) -> Encoded:
@@ -90,7 +91,7 @@ def test_cache_hit_then_stale_cache_rebuilt(tmp_path: Path) -> None:
 
 
 def test_damaged_cache_is_rebuilt(tmp_path: Path) -> None:
-    from lstmcli import paths
+    from lstmcli.core import paths
 
     data = tmp_path / "reviews.csv"
     write_csv(data, 40, 0)
@@ -102,8 +103,9 @@ def test_damaged_cache_is_rebuilt(tmp_path: Path) -> None:
 
 
 def test_training_batches_default_to_one_length_fitted_to_the_data() -> None:
-    from lstmcli.trainer import TrainConfig, epoch_plan
-    from lstmcli.vcache import VectorSplit
+    from lstmcli.data.vcache import VectorSplit
+    from lstmcli.train.batches import epoch_plan
+    from lstmcli.train.config import TrainConfig
 
     rng = np.random.default_rng(3)
     short = VectorSplit(ragged(rng, 100, 50, 40), np.zeros(100, np.int64))
@@ -121,7 +123,7 @@ def test_training_batches_default_to_one_length_fitted_to_the_data() -> None:
 def test_long_texts_keep_their_end_like_pad_sequences() -> None:
     """Texts longer than seq_len keep their last tokens (Keras pad_sequences' default), so a
     review's closing verdict is what the final state has just read."""
-    from lstmcli.textpipe import encode
+    from lstmcli.data.textpipe import encode
 
     vocabulary = ["", "[UNK]", "a", "b", "c", "d", "e"]
     enc = encode(["a b c d e", "b c"], vocabulary, seq_len=3)

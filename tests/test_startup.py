@@ -10,7 +10,7 @@ import pytest
 PROBE = """
 import sys
 from typer.testing import CliRunner
-from lstmcli.cli import app
+from lstmcli.cli.main import app
 result = CliRunner().invoke(app, {args!r})
 assert result.exit_code == 0, result.output
 heavy = sorted(m for m in ("tensorflow", "keras", "matplotlib") if m in sys.modules)

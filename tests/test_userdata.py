@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lstmcli.datasets import load_labelled
-from lstmcli.errors import DataError
-from lstmcli.userdata import label_names, load_user_data
+from lstmcli.core.errors import DataError
+from lstmcli.data.datasets import load_labelled
+from lstmcli.data.userdata import label_names, load_user_data
 
 
 def write_csv(path: Path, header: str, rows: list[str]) -> Path:

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from lstmcli.cli import app
-from lstmcli.errors import DataError, UsageError
-from lstmcli.vectors import (
+from lstmcli.cli.main import app
+from lstmcli.core.errors import DataError, UsageError
+from lstmcli.embed.vectors import (
     WordVectors,
     embedding_matrix,
     nearest,
@@ -194,10 +194,10 @@ def test_neighbors_cli(tmp_path: Path) -> None:
 
 def make_run(tmp_path: Path) -> tuple[Path, np.ndarray]:
     """A tiny run folder whose Embedding rows are known."""
-    from lstmcli.kbuild import build_model
-    from lstmcli.modelfile import save_model
-    from lstmcli.runs import write_run_files
-    from lstmcli.spec import ModelSpec
+    from lstmcli.backend.build import build_model
+    from lstmcli.backend.modelfile import save_model
+    from lstmcli.model.spec import ModelSpec
+    from lstmcli.rundir.folder import write_run_files
 
     spec = ModelSpec(vocab=6, embed_dim=4, seq_len=5, units=(2,))
     model = build_model(spec, seed=0)

@@ -1,0 +1,55 @@
+"""Build a Keras model from a ``ModelSpec``.
+
+Layer names are given explicitly (the same as ``arith.layer_names``) so that tables, saved
+files and tests never depend on how many models Keras built before in the process.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lstmcli.backend.tf import keras
+from lstmcli.model.arith import layer_names
+from lstmcli.model.cells import CELLS
+from lstmcli.model.spec import ModelSpec
+
+
+def build_model(spec: ModelSpec, variable_length: bool = False, seed: int | None = None) -> Any:
+    """Return an uncompiled ``keras.Model``.
+
+    ``variable_length`` builds the input as (None,) timesteps so one model serves every
+    length bucket during training; the weights are identical either way.
+    """
+    k = keras()
+    if seed is not None:
+        k.utils.set_random_seed(seed)
+    t = None if variable_length else spec.seq_len
+    names = iter(layer_names(spec))
+    if spec.token_input:
+        inputs = k.Input(shape=(t,), dtype="int32", name="tokens")
+        x = k.layers.Embedding(
+            spec.vocab,
+            spec.embed_dim,
+            mask_zero=spec.mask_zero,
+            trainable=spec.trainable_embedding,
+            name=next(names),
+        )(inputs)
+    else:
+        inputs = k.Input(shape=(t, spec.features), name="vectors")
+        x = inputs
+    cell_cls = getattr(k.layers, CELLS[spec.cell].keras_class)
+    for i, h in enumerate(spec.units):
+        last = i == spec.stacked - 1
+        name = next(names)
+        layer = cell_cls(
+            h,
+            return_sequences=(not last) or spec.return_sequences,
+            dropout=spec.dropout,
+            recurrent_dropout=spec.recurrent_dropout,
+            name=f"{spec.cell}_cell_{i}" if spec.bidirectional else name,
+        )
+        if spec.bidirectional:
+            layer = k.layers.Bidirectional(layer, name=name)
+        x = layer(x)
+    outputs = k.layers.Dense(spec.classes, activation=spec.head_activation, name=next(names))(x)
+    return k.Model(inputs, outputs, name="lstmcli")

@@ -1,0 +1,136 @@
+"""The Typer app, the one-line error boundary and the ``command`` decorator.
+
+Only the CLI prints errors and chooses exit codes (``core/errors.py`` defines them); every
+command module registers its commands on ``app`` with ``@command``.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+try:  # Typer vendors Click; NoArgsIsHelpError is a UsageError whose message is empty
+    from typer._click.exceptions import NoArgsIsHelpError
+except ImportError:  # pragma: no cover - older Typer with Click as a dependency
+    from click.exceptions import NoArgsIsHelpError  # type: ignore[no-redef]
+
+from lstmcli.core.errors import EXIT_RUNTIME, EXIT_USAGE, LstmcliError
+
+# The order ``--help`` lists commands in: the order a learner meets them. Commands register
+# in import order (alphabetical in cli/main.py), so the list is fixed here instead.
+HELP_ORDER = ("summary", "shapes", "build", "train", "evaluate", "predict", "compare", "report",
+              "pretrain", "neighbors", "inspect", "doctor", "cache")  # fmt: skip
+
+
+class OneLineErrors(TyperGroup):
+    """Click's usage errors as one line on stderr (exit 2), instead of a multi-line box."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        names = super().list_commands(ctx)
+        rank = {name: i for i, name in enumerate(HELP_ORDER)}
+        return sorted(names, key=lambda n: rank.get(n, len(rank)))
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        try:
+            rv = super().main(*args, standalone_mode=False, **kwargs)
+        except NoArgsIsHelpError as exc:
+            # Bare `lstmcli`: the help on stdout, and one line on stderr saying what is missing.
+            if exc.ctx is not None:
+                typer.echo(exc.ctx.get_help())
+            typer.echo("lstmcli: no command given; pick one of the commands above", err=True)
+            rv = EXIT_USAGE
+        except typer.Abort:
+            typer.echo("lstmcli: aborted", err=True)
+            rv = 130
+        except typer.TyperException as exc:  # Typer's (vendored Click's) usage errors
+            ctx = getattr(exc, "ctx", None)
+            where = ctx.command_path if ctx is not None else "lstmcli"
+            typer.echo(printable(f"{where}: {exc.format_message()}"), err=True)
+            rv = exc.exit_code
+        if not standalone_mode:
+            return rv
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+app = typer.Typer(
+    cls=OneLineErrors,
+    help="A command-line lab for recurrent neural networks (Keras): build, explain, train, inspect.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def printable(message: str) -> str:
+    """One terminal line: control characters and undecodable bytes (lone surrogates from
+    argv) are shown escaped, so a file name with a newline still gives one line."""
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in message)
+
+
+def clean_text(text: str) -> str:
+    """Text from argv as valid Unicode: bytes that were not UTF-8 become U+FFFD."""
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "replace")
+    return raw.decode("utf-8", "replace")
+
+
+def fail(message: str, code: int) -> typer.Exit:
+    typer.echo(f"lstmcli: {printable(message)}", err=True)
+    return typer.Exit(code)
+
+
+def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn lstmcli errors (and anything unexpected) into one line and an exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise
+        except LstmcliError as exc:
+            raise fail(str(exc), exc.exit_code) from None
+        except KeyboardInterrupt:
+            raise fail("interrupted", 130) from None
+        except OSError as exc:
+            if exc.strerror is None or os.environ.get("LSTMCLI_DEBUG"):
+                raise
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise fail(f"{where}{exc.strerror}", EXIT_RUNTIME) from None
+        except MemoryError:
+            raise fail("out of memory; try a smaller --batch-size or model", EXIT_RUNTIME) from None
+        except Exception as exc:
+            if os.environ.get("LSTMCLI_DEBUG"):
+                raise
+            detail = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+            raise fail(
+                f"unexpected {type(exc).__name__}: {detail} (set LSTMCLI_DEBUG=1 for a traceback)",
+                EXIT_RUNTIME,
+            ) from None
+
+    return wrapper
+
+
+def command(*names: str, **kw: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a command (with hidden aliases) whose errors are turned into one line."""
+
+    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+        wrapped = handle_errors(fn)
+        app.command(names[0], **kw)(wrapped)
+        for alias in names[1:]:
+            app.command(alias, hidden=True, **kw)(wrapped)
+        return fn
+
+    return deco
+
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]

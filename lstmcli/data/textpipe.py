@@ -1,0 +1,106 @@
+"""Text → token ids: Keras ``TextVectorization`` for the vocabulary, NumPy for the layout.
+
+Texts are lower-cased, ``<br />`` tags and punctuation are stripped, and each text keeps its
+*last* ``seq_len`` tokens, as Keras's ``pad_sequences`` does by default: a long review's
+verdict is usually at its end, and with front padding those words come right before h_T.
+Sequences are stored ragged (flat ids + offsets) so they can be padded per batch: *at the
+front*, so that the last recurrent state comes right after the last real word (padding at the
+end leaves an unmasked LSTM reading hundreds of zeros after the review, and it forgets the
+review: ~50% accuracy on IMDB).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from lstmcli.backend.tf import tensorflow
+
+PAD, OOV = "", "[UNK]"
+# Everything TextVectorization's default strips, plus the <br /> tags IMDB reviews are full of.
+_BR = r"<br\s*/?>"
+_PUNCT = r"[!\"#$%&()*+,\-./:;<=>?@\[\\\]^_`{|}~]"
+# Apostrophes are dropped, not turned into spaces: "didn't" stays one word ("didnt"), as with
+# TextVectorization's default, instead of "didn" + a "t" that carries no negation.
+_APOSTROPHE = r"'"
+
+
+def standardize(texts: Any) -> Any:
+    """The TF ops behind our standardisation (lower case, no <br />, no punctuation)."""
+    tf = tensorflow()
+    texts = tf.strings.lower(texts)
+    texts = tf.strings.regex_replace(texts, _BR, " ")
+    texts = tf.strings.regex_replace(texts, _APOSTROPHE, "")
+    return tf.strings.regex_replace(texts, _PUNCT, " ")
+
+
+@dataclass
+class Encoded:
+    """Ragged token ids: text ``i`` is ``ids[offsets[i]:offsets[i + 1]]``."""
+
+    ids: np.ndarray  # int32, flat
+    offsets: np.ndarray  # int64, len n + 1
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    def row(self, i: int) -> np.ndarray:
+        return self.ids[self.offsets[i] : self.offsets[i + 1]]
+
+    def take(self, index: np.ndarray) -> Encoded:
+        rows = [self.row(int(i)) for i in index]
+        lengths = np.array([len(r) for r in rows], dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        ids = np.concatenate(rows).astype(np.int32) if rows else np.zeros(0, np.int32)
+        return Encoded(ids, offsets)
+
+
+def adapt_vocabulary(texts: Sequence[str], vocab_size: int, batch: int = 1024) -> list[str]:
+    """Learn the ``vocab_size`` most frequent tokens (index 0 = padding, 1 = unknown)."""
+    tf = tensorflow()
+    from lstmcli.backend.tf import keras
+
+    layer = keras().layers.TextVectorization(max_tokens=vocab_size, standardize=standardize)
+    layer.adapt(tf.data.Dataset.from_tensor_slices(list(texts)).batch(batch))
+    return [str(t) for t in layer.get_vocabulary()]
+
+
+def encode(texts: Sequence[str], vocabulary: list[str], seq_len: int, batch: int = 2048) -> Encoded:
+    """Token ids of each text, cut to its last ``seq_len`` tokens; unknown words → 1."""
+    tf = tensorflow()
+    from lstmcli.backend.tf import keras
+
+    layer = keras().layers.TextVectorization(
+        standardize=standardize, vocabulary=vocabulary[2:], ragged=True
+    )
+    chunks_ids, lengths = [], []
+    for start in range(0, len(texts), batch):
+        ragged = layer(tf.constant(list(texts[start : start + batch]), dtype=tf.string))
+        ragged = ragged[:, -seq_len:]
+        chunks_ids.append(ragged.flat_values.numpy().astype(np.int32))
+        lengths.append(ragged.row_lengths().numpy())
+    if not chunks_ids:
+        return Encoded(np.zeros(0, np.int32), np.zeros(1, np.int64))
+    lens = np.concatenate(lengths).astype(np.int64)
+    return Encoded(np.concatenate(chunks_ids), np.concatenate([[0], np.cumsum(lens)]))
+
+
+def pad_front(rows: Sequence[np.ndarray], length: int) -> np.ndarray:
+    """Stack ``rows`` into (n, length) int32, zeros in front (longer rows keep their end)."""
+    out = np.zeros((len(rows), length), dtype=np.int32)
+    for i, r in enumerate(rows):
+        r = r[len(r) - length :] if len(r) > length else r
+        if len(r):
+            out[i, length - len(r) :] = r
+    return out
+
+
+def pad_batch(enc: Encoded, index: np.ndarray, length: int) -> np.ndarray:
+    return pad_front([enc.row(int(i)) for i in index], length)

@@ -1,0 +1,40 @@
+"""What pretraining reads (the texts of a dataset) and a first look at what it learnt."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+# Probe words for the sanity check after pretraining (those in the vocabulary are used).
+PROBES = ("great", "bad", "funny", "boring", "actor", "music", "good", "love", "story")
+
+
+def pretraining_texts(dataset: str, data: Path | None, seed: int, limit: int | None) -> list[str]:
+    """imdb: unlabelled + training reviews; anything else: the training split of the data."""
+    import numpy as np
+
+    from lstmcli.data import datasets
+
+    if dataset == "imdb":
+        texts = datasets.read_unlabelled(data, include_train=True)
+    else:
+        texts = list(datasets.load_labelled(dataset, data=data, seed=seed).train.texts)
+    if limit is not None and limit < len(texts):
+        keep = np.sort(np.random.default_rng(seed).permutation(len(texts))[:limit])
+        texts = [texts[int(i)] for i in keep]
+    return texts
+
+
+def sanity_neighbours(
+    result: Any, probes: int = 4, k: int = 6
+) -> list[tuple[str, list[tuple[str, float]]]]:
+    """Nearest words of a few frequent, meaningful words (else of the most frequent ones)."""
+    from lstmcli.embed.vectors import WordVectors, nearest
+
+    vectors = WordVectors(result.vocabulary, result.vectors, "the new vectors")
+    index = vectors.index()
+    words = [w for w in PROBES if w in index][:probes]
+    if len(words) < probes:  # small or non-English data: words past the most common ones
+        extra = [w for w in result.vocabulary[20:] if w not in words and len(w) > 3]
+        words += extra[: probes - len(words)]
+    return [(w, nearest(vectors, w, k)) for w in words]

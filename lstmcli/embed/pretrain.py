@@ -1,0 +1,297 @@
+"""Learn word vectors from raw text: skip-gram with negative sampling (word2vec), in TensorFlow.
+
+The vocabulary and token ids come from ``textpipe`` (the same ones ``train`` uses), so the
+vectors line up with a later classifier's Embedding layer word for word.
+
+Each epoch, NumPy turns the token stream into (centre, context) pairs: frequent words are
+subsampled (word2vec's keep probability ``(√(f/t) + 1)·t/f``), then every two tokens at
+distance d ≤ W in the same text make a pair in both directions, kept with probability
+``(W − d + 1)/W`` (word2vec's "dynamic window": near words count more). TensorFlow then
+minimises ``−log σ(u_ctx·v_w) − K·E[log σ(−u_neg·v_w)]``, negatives drawn from the unigram
+distribution to the power 3/4. As in ``tf.nn.nce_loss``, the pairs of a batch share one draw
+of S negatives (each weighted K/S): two small matrix products instead of K gathers a pair.
+Only the rows a batch touches are updated ("lazy" Adam), so a step costs the same for any V.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lstmcli.backend.tf import tensorflow
+from lstmcli.core.errors import DataError, UsageError
+
+METHODS = ("skipgram",)
+Progress = Callable[[int, int, dict[str, Any]], None]
+MAX_TOKENS_PER_TEXT = 100_000  # no cut at seq_len here: the whole text is context
+
+
+@dataclass(frozen=True)
+class PretrainSettings:
+    method: str = "skipgram"
+    dim: int = 32
+    vocab: int = 10000
+    epochs: int = 2
+    window: int = 4
+    negatives: int = 5
+    subsample: float = 1e-4  # t in word2vec's keep probability; 0 keeps every token
+    batch_size: int = 4096
+    learning_rate: float = 0.05  # Adam; decays linearly to 5% of it over the run
+    seed: int = 0
+    chunk_tokens: int = 400_000  # texts are turned into pairs this many tokens at a time
+
+    def check(self) -> None:
+        if self.method not in METHODS:
+            raise UsageError(f"--method: {self.method!r} is not one of {', '.join(METHODS)}")
+        for name in ("dim", "epochs", "window", "negatives", "batch_size", "chunk_tokens"):
+            if getattr(self, name) < 1:
+                raise UsageError(f"--{name.replace('_', '-')}: must be ≥ 1")
+        if self.vocab < 3:
+            raise UsageError("--vocab: must be ≥ 3 (index 0 is padding, 1 the unknown word)")
+        if not 0 <= self.subsample < 1:
+            raise UsageError(f"--subsample: {self.subsample} is not allowed; use 0 ≤ t < 1")
+        if not self.learning_rate > 0:
+            raise UsageError("--lr: the learning rate must be > 0")
+
+
+@dataclass
+class PretrainResult:
+    vocabulary: list[str]  # index 0 = padding "", 1 = "[UNK]", as textpipe makes it
+    vectors: np.ndarray  # float32 (len(vocabulary), dim); row 0 is zeros
+    counts: np.ndarray  # int64 occurrences of each vocabulary word in the texts
+    seconds: float
+    pairs: int  # (centre, context) pairs trained on, all epochs
+    loss: float  # mean loss of the last epoch
+    texts: int
+    tokens: int  # tokens in the texts (each epoch subsamples them)
+    settings: PretrainSettings
+    history: list[dict[str, float]] = field(default_factory=list)  # one entry per epoch
+
+    @property
+    def dim(self) -> int:
+        return int(self.vectors.shape[1])
+
+    def save(self, path: str | Path) -> None:
+        """Write a word2vec ``.vec`` file (every word but the padding token)."""
+        from lstmcli.embed.vectors import write_vectors
+
+        write_vectors(path, self.vocabulary[1:], self.vectors[1:])
+
+
+# --------------------------------------------------------------------------- pairs (NumPy)
+
+
+def keep_probability(counts: np.ndarray, t: float) -> np.ndarray:
+    """word2vec's subsampling: frequent words are dropped, words rarer than ``t`` all kept."""
+    if t <= 0:
+        return np.ones(len(counts))
+    f = counts / max(counts.sum(), 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = (np.sqrt(f / t) + 1) * t / f
+    return np.where(counts > 0, np.minimum(p, 1.0), 0.0)
+
+
+def skipgram_pairs(
+    ids: np.ndarray,
+    text_of: np.ndarray,
+    window: int,
+    rng: np.random.Generator,
+    keep: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(centres, contexts), int32, shuffled: every kept pair at distance ≤ ``window``.
+
+    ``ids`` are the tokens of several texts one after another and ``text_of`` the text each
+    token belongs to (pairs never cross texts); ``keep`` is each word's keep probability.
+    """
+    if keep is not None:
+        mask = rng.random(len(ids)) < keep[ids]
+        ids, text_of = ids[mask], text_of[mask]
+    centres, contexts = [], []
+    for d in range(1, window + 1):
+        if d >= len(ids):
+            break
+        ok = text_of[:-d] == text_of[d:]
+        if d > 1:  # dynamic window: distance d is used with probability (W - d + 1) / W
+            ok &= rng.random(len(ok)) < (window - d + 1) / window
+        a, b = ids[:-d][ok], ids[d:][ok]
+        centres += [a, b]
+        contexts += [b, a]
+    if not centres:
+        return np.zeros(0, np.int32), np.zeros(0, np.int32)
+    c, x = np.concatenate(centres), np.concatenate(contexts)
+    order = rng.permutation(len(c))
+    return c[order].astype(np.int32), x[order].astype(np.int32)
+
+
+# --------------------------------------------------------------------------- model (TF)
+
+
+class _SkipGram:
+    """Two tables (word vectors ``w_in``, context vectors ``w_out``) and lazy Adam on both."""
+
+    def __init__(self, vocab: int, dim: int, noise: np.ndarray, s: PretrainSettings) -> None:
+        tf = tensorflow()
+        self.tf = tf
+        init = np.random.default_rng(s.seed).uniform(-0.5 / dim, 0.5 / dim, (vocab, dim))
+        self.tables = [tf.Variable(init.astype(np.float32)), tf.Variable(tf.zeros((vocab, dim)))]
+        self.m = [tf.Variable(tf.zeros((vocab, dim))) for _ in self.tables]
+        self.v = [tf.Variable(tf.zeros((vocab, dim))) for _ in self.tables]
+        self.step = tf.Variable(0.0)
+        self.lr = tf.Variable(s.learning_rate, dtype=tf.float32)
+        self.cdf = tf.constant(np.cumsum(noise / noise.sum()), tf.float32)
+        self.gen = tf.random.Generator.from_seed(s.seed)
+        self.k, self.batch = float(s.negatives), s.batch_size
+        self.shared = max(64, 8 * s.negatives)
+        spec = tf.TensorSpec([None], tf.int32)
+        self.run_chunk = tf.function(self._run_chunk, input_signature=[spec, spec])
+
+    def _update(self, i: int, rows: Any, grad: Any) -> None:
+        """Adam on the rows a batch touched (repeated rows' gradients are summed first)."""
+        tf = self.tf
+        b1, b2, eps = 0.9, 0.999, 1e-7
+        order = tf.argsort(rows, stable=True)
+        rows = tf.gather(rows, order)
+        first = tf.concat([[True], rows[1:] != rows[:-1]], axis=0)
+        segment = tf.cumsum(tf.cast(first, tf.int32)) - 1
+        g = tf.math.segment_sum(tf.gather(grad, order), segment)
+        idx = tf.boolean_mask(rows, first)[:, None]
+        m = b1 * tf.gather_nd(self.m[i], idx) + (1 - b1) * g
+        v = b2 * tf.gather_nd(self.v[i], idx) + (1 - b2) * g * g
+        self.m[i].scatter_nd_update(idx, m)
+        self.v[i].scatter_nd_update(idx, v)
+        lr = self.lr * tf.sqrt(1 - b2**self.step) / (1 - b1**self.step)
+        self.tables[i].scatter_nd_sub(idx, lr * m / (tf.sqrt(v) + eps))
+
+    def _step(self, centres: Any, contexts: Any) -> Any:
+        """One batch; its pairs share ``shared`` negative words, each weighted K / shared."""
+        tf = self.tf
+        vocab = tf.shape(self.cdf, out_type=tf.int32)[0]
+        u = self.gen.uniform((self.shared,), dtype=tf.float32)
+        neg = tf.minimum(tf.searchsorted(self.cdf, u, out_type=tf.int32), vocab - 1)
+        w = tf.gather(self.tables[0], centres)  # (n, D) word vectors
+        c = tf.gather(self.tables[1], contexts)  # (n, D) their contexts' vectors
+        q = tf.gather(self.tables[1], neg)  # (S, D) the negatives' context vectors
+        pos = tf.reduce_sum(w * c, axis=1)  # (n,)
+        negs = tf.matmul(w, q, transpose_b=True)  # (n, S)
+        weight = self.k / self.shared
+        loss = tf.reduce_sum(tf.math.softplus(-pos)) + weight * tf.reduce_sum(
+            tf.math.softplus(negs)
+        )
+        # The gradients by hand: d softplus(x)/dx = σ(x).
+        dpos = -tf.sigmoid(-pos)[:, None]  # (n, 1)
+        dneg = weight * tf.sigmoid(negs)  # (n, S)
+        dw = dpos * c + tf.matmul(dneg, q)
+        dc = dpos * w
+        dq = tf.matmul(dneg, w, transpose_a=True)
+        self.step.assign_add(1.0)
+        self._update(0, centres, dw)
+        self._update(1, tf.concat([contexts, neg], 0), tf.concat([dc, dq], 0))
+        return loss
+
+    def _run_chunk(self, centres: Any, contexts: Any) -> Any:
+        tf = self.tf
+        n = tf.shape(centres)[0]
+        total = tf.constant(0.0)
+        for start in tf.range(0, n, self.batch):
+            end = tf.minimum(start + self.batch, n)
+            total += self._step(centres[start:end], contexts[start:end])
+        return total / tf.cast(tf.maximum(n, 1), tf.float32)
+
+
+# --------------------------------------------------------------------------- training
+
+
+def pretrain(
+    texts: Sequence[str],
+    settings: PretrainSettings | None = None,
+    progress: Progress | None = None,
+) -> PretrainResult:
+    """Learn ``settings.dim``-wide vectors for the ``settings.vocab`` most frequent words.
+
+    ``progress(done, total, logs)`` is called as texts are processed (``done``/``total``
+    count texts over all epochs; ``logs`` has ``phase``, ``epoch``, ``loss``, ``pairs``).
+    """
+    from lstmcli.data.textpipe import adapt_vocabulary, encode
+
+    s = settings or PretrainSettings()
+    s.check()
+    if not texts:
+        raise DataError("no texts to learn word vectors from")
+    started = time.perf_counter()
+    report = progress or (lambda done, total, logs: None)
+    n = len(texts)
+    total = n * s.epochs
+    report(0, total, {"phase": "vocabulary"})
+    vocabulary = adapt_vocabulary(texts, s.vocab)
+    report(0, total, {"phase": "encoding"})
+    enc = encode(texts, vocabulary, MAX_TOKENS_PER_TEXT)
+    v = len(vocabulary)
+    counts = np.bincount(enc.ids, minlength=v).astype(np.int64)
+    if len(enc.ids) < 2 or v < 3:
+        raise DataError(f"the {n:,} texts have too few words ({len(enc.ids)}) to learn vectors")
+    keep = keep_probability(counts, s.subsample)
+    model = _SkipGram(v, s.dim, counts.astype(np.float64) ** 0.75, s)
+    rng = np.random.default_rng(s.seed)
+    lengths = enc.lengths
+    history: list[dict[str, float]] = []
+    pairs_total, done = 0, 0
+    loss = float("nan")
+    for epoch in range(1, s.epochs + 1):
+        epoch_start = time.perf_counter()
+        loss_sum, epoch_pairs = 0.0, 0
+        for chunk in _chunks(rng.permutation(n), lengths, s.chunk_tokens):
+            ids = np.concatenate([enc.row(int(i)) for i in chunk])
+            text_of = np.repeat(np.arange(len(chunk)), lengths[chunk])
+            centres, contexts = skipgram_pairs(ids, text_of, s.window, rng, keep)
+            model.lr.assign(s.learning_rate * max(0.05, 1.0 - done / total))
+            if len(centres):
+                mean = float(model.run_chunk(centres, contexts))
+                loss_sum += mean * len(centres)
+                epoch_pairs += len(centres)
+            done += len(chunk)
+            loss = loss_sum / max(epoch_pairs, 1)
+            report(
+                done,
+                total,
+                {
+                    "phase": "training",
+                    "epoch": epoch,
+                    "loss": loss,
+                    "pairs": pairs_total + epoch_pairs,
+                },
+            )
+        pairs_total += epoch_pairs
+        history.append(
+            {
+                "epoch": epoch,
+                "loss": loss,
+                "pairs": epoch_pairs,
+                "seconds": time.perf_counter() - epoch_start,
+            }
+        )
+    vectors = model.tables[0].numpy().astype(np.float32)
+    vectors[0] = 0.0
+    return PretrainResult(
+        vocabulary=vocabulary,
+        vectors=vectors,
+        counts=counts,
+        seconds=time.perf_counter() - started,
+        pairs=pairs_total,
+        loss=loss,
+        texts=n,
+        tokens=len(enc.ids),
+        settings=s,
+        history=history,
+    )
+
+
+def _chunks(order: np.ndarray, lengths: np.ndarray, tokens: int) -> list[np.ndarray]:
+    """Split ``order`` (text indices) into consecutive runs of about ``tokens`` tokens."""
+    ends = np.cumsum(lengths[order])
+    cuts = np.searchsorted(ends, np.arange(tokens, int(ends[-1]) if len(ends) else 0, tokens))
+    return [c for c in np.split(order, np.unique(cuts + 1)) if len(c)]

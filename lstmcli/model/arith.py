@@ -1,0 +1,195 @@
+"""Pure arithmetic of a ``ModelSpec``: layer shapes, weight shapes, parameter formulas.
+
+No TensorFlow here: ``lstmcli shapes`` and the summary rows come from these functions, and
+``tests/test_keras_agreement.py`` holds them equal to what Keras builds.
+
+>>> rows = layer_rows(ModelSpec())
+>>> [(r.name, r.output_shape, r.params) for r in rows]
+[('embedding', (None, 500, 32), 320000), ('lstm', (None, 32), 8320), ('dense', (None, 1), 33)]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lstmcli.model.cells import CELLS
+from lstmcli.model.spec import ModelSpec
+
+Shape = tuple[int | None, ...]
+BYTES_PER_PARAM = 4  # float32 weights
+
+
+@dataclass(frozen=True)
+class Weight:
+    name: str
+    shape: tuple[int, ...]
+
+    @property
+    def size(self) -> int:
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    """One layer as the summary table shows it."""
+
+    name: str
+    type: str
+    input_shape: Shape
+    output_shape: Shape
+    weights: tuple[Weight, ...]
+    params: int
+    formula: str
+    trainable: bool = True
+    macs: int = 0  # multiply-adds per sample, one forward pass
+
+
+@dataclass(frozen=True)
+class ModelTotals:
+    total_params: int
+    trainable_params: int
+    non_trainable_params: int
+    param_bytes: int
+    macs_per_sample: int
+
+
+@dataclass
+class Summary:
+    """What ``lstmcli summary`` shows: rows, totals and Keras's own count when it was computed."""
+
+    spec: ModelSpec
+    layers: list[LayerRow]
+    totals: ModelTotals
+    keras_params: int | None = None
+    source: str = "flags"
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def agrees_with_keras(self) -> bool | None:
+        if self.keras_params is None:
+            return None
+        return self.keras_params == self.totals.total_params
+
+
+def layer_names(spec: ModelSpec) -> list[str]:
+    """Keras's own automatic names for a freshly built model, in order (Input excluded)."""
+    names = ["embedding"] if spec.token_input else []
+    base = "bidirectional" if spec.bidirectional else spec.cell
+    names += [base if i == 0 else f"{base}_{i}" for i in range(spec.stacked)]
+    names.append("dense")
+    return names
+
+
+def recurrent_formula(cell: str, h: int, x: int) -> tuple[str, int]:
+    """Parameter formula of one direction of one recurrent layer, numbers filled in."""
+    return CELLS[cell].formula(h, x)
+
+
+def recurrent_weights(cell: str, h: int, x: int, prefix: str = "") -> tuple[Weight, ...]:
+    facts = CELLS[cell]
+    g, bias = facts.gates, facts.bias_shape(h)
+    return (
+        Weight(f"{prefix}kernel", (x, g * h)),
+        Weight(f"{prefix}recurrent_kernel", (h, g * h)),
+        Weight(f"{prefix}bias", bias),
+    )
+
+
+def layer_rows(spec: ModelSpec) -> list[LayerRow]:
+    names = iter(layer_names(spec))
+    t = spec.seq_len
+    rows: list[LayerRow] = []
+    if spec.token_input:
+        v, e = spec.vocab, spec.embed_dim
+        rows.append(
+            LayerRow(
+                name=next(names),
+                type="Embedding",
+                input_shape=(None, t),
+                output_shape=(None, t, e),
+                weights=(Weight("embeddings", (v, e)),),
+                params=v * e,
+                formula=f"{v}·{e} = {v * e:,}",
+                trainable=spec.trainable_embedding,
+            )
+        )
+        x = e
+    else:
+        x = spec.features or 0
+    directions = 2 if spec.bidirectional else 1
+    for i, h in enumerate(spec.units):
+        last = i == spec.stacked - 1
+        sequences = (not last) or spec.return_sequences
+        out_width = directions * h
+        formula, n = recurrent_formula(spec.cell, h, x)
+        cell_name = CELLS[spec.cell].keras_class
+        if spec.bidirectional:
+            weights = recurrent_weights(spec.cell, h, x, "forward_") + recurrent_weights(
+                spec.cell, h, x, "backward_"
+            )
+            formula, n = f"2·({formula})", 2 * n
+            type_name = f"Bidirectional({cell_name})"
+        else:
+            weights = recurrent_weights(spec.cell, h, x)
+            type_name = cell_name
+        rows.append(
+            LayerRow(
+                name=next(names),
+                type=type_name,
+                input_shape=(None, t, x),
+                output_shape=(None, t, out_width) if sequences else (None, out_width),
+                weights=weights,
+                params=n,
+                formula=f"{formula} = {n:,}",
+                macs=directions * t * CELLS[spec.cell].gates * h * (h + x),
+            )
+        )
+        x = out_width
+    k = spec.classes
+    seq_head = spec.return_sequences
+    in_shape: Shape = (None, t, x) if seq_head else (None, x)
+    out_shape: Shape = (None, t, k) if seq_head else (None, k)
+    rows.append(
+        LayerRow(
+            name=next(names),
+            type="Dense",
+            input_shape=in_shape,
+            output_shape=out_shape,
+            weights=(Weight("kernel", (x, k)), Weight("bias", (k,))),
+            params=x * k + k,
+            formula=f"{x}·{k}+{k} = {x * k + k:,}",
+            macs=(t if seq_head else 1) * x * k,
+        )
+    )
+    return rows
+
+
+def totals(rows: list[LayerRow]) -> ModelTotals:
+    total = sum(r.params for r in rows)
+    trainable = sum(r.params for r in rows if r.trainable)
+    return ModelTotals(
+        total_params=total,
+        trainable_params=trainable,
+        non_trainable_params=total - trainable,
+        param_bytes=total * BYTES_PER_PARAM,
+        macs_per_sample=sum(r.macs for r in rows),
+    )
+
+
+def summarize(spec: ModelSpec, keras_params: int | None = None, source: str = "flags") -> Summary:
+    rows = layer_rows(spec)
+    return Summary(
+        spec=spec, layers=rows, totals=totals(rows), keras_params=keras_params, source=source
+    )
+
+
+def human_bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.2f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")

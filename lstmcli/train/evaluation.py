@@ -1,0 +1,76 @@
+"""``evaluate`` and ``predict``: run a trained model over texts with its own vocabulary."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from lstmcli.core import metrics
+from lstmcli.core.errors import DataError
+from lstmcli.data.request import DataRequest
+from lstmcli.rundir.folder import Run
+from lstmcli.train.predictor import Speed, predict_encoded
+
+
+@dataclass
+class Evaluation:
+    metrics: dict[str, Any]
+    split: str
+    dataset: str
+
+
+def evaluate_run(
+    run: Run, dataset: str | None, speed: Speed, data: str | None = None,
+    limit: int | None = None,
+) -> Evaluation:  # fmt: skip
+    """Metrics on the run's own test split (default), or on another dataset's test split."""
+    from lstmcli.data import datasets
+
+    if dataset is None:
+        req = run.data_request(data)
+    else:
+        seed = int((run.info.get("data") or {}).get("seed", 0))
+        req = DataRequest(name_or_path=dataset, data=data, seed=seed)
+    if limit is not None:
+        req = req.replace(eval_limit=limit)
+    loaded = datasets.load_labelled(req)
+    split, name = (loaded.test, "test") if loaded.test is not None else (loaded.val, "validation")
+    if list(loaded.label_names) != list(run.label_names):
+        raise DataError(
+            f"labels of {req.name_or_path} {loaded.label_names} differ from the run's {run.label_names}"
+        )
+    model = run.load_model()
+    enc = run.encode(split.texts)
+    probs, seconds = predict_encoded(model, enc, run.seq_len, speed)
+    m = metrics.compute(probs, split.labels, run.label_names).to_dict()
+    m["eval_seconds"] = round(seconds, 3)
+    m["eval_samples_per_s"] = round(len(split.texts) / seconds, 1) if seconds > 0 else None
+    return Evaluation(m, name, req.name_or_path)
+
+
+def predict_texts(run: Run, texts: Sequence[str], speed: Speed) -> list[dict[str, Any]]:
+    """Label and probability for each text (probability of the predicted label)."""
+    if not texts:
+        raise DataError("no text to predict: give TEXT arguments, --file F, or text on stdin")
+    for i, t in enumerate(texts):
+        if not t.strip():
+            raise DataError(f"text {i + 1} is empty")
+    model = run.load_model()
+    enc = run.encode(texts)
+    probs, _ = predict_encoded(model, enc, run.seq_len, speed)
+    p = metrics.class_probs(probs)
+    rows = []
+    for text, row in zip(texts, p, strict=True):
+        k = int(np.argmax(row))
+        rows.append(
+            {"text": text, "label": run.label_names[k], "probability": float(row[k]),
+             "probabilities": {n: float(v) for n, v in zip(run.label_names, row, strict=True)},
+             "known_tokens": None}
+        )  # fmt: skip
+    lengths = enc.lengths
+    for r, n in zip(rows, lengths, strict=True):
+        r["known_tokens"] = int(n)
+    return rows

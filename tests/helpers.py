@@ -1,0 +1,52 @@
+"""What many test files need: a tiny vocabulary, a run folder with a real model, the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from typer.testing import CliRunner
+
+from lstmcli.cli.main import app
+from lstmcli.model.spec import ModelSpec
+
+VOCAB = ["", "[UNK]", "the", "movie", "was", "great", "bad", "fun", "boring", "and", "not", "a"]
+runner = CliRunner()
+
+
+def invoke(args: list[Any], columns: int = 120, **kw: Any) -> Any:
+    """Run the CLI in-process, as a user would type it, on a terminal ``columns`` wide."""
+    return runner.invoke(app, [str(a) for a in args], env={"COLUMNS": str(columns)}, **kw)
+
+
+def make_model(spec: ModelSpec, variable: bool = True, seed: int = 0, scale: float | None = None):
+    """A built model; ``scale`` replaces its weights by N(0, scale) so gates move visibly."""
+    from lstmcli.backend.build import build_model
+
+    model = build_model(spec, variable_length=variable, seed=seed)
+    if scale is not None:
+        rng = np.random.default_rng(seed)
+        model.set_weights([rng.normal(0, scale, w.shape).astype("float32") for w in model.get_weights()])
+    return model
+
+
+def make_run(
+    folder: Path,
+    spec: ModelSpec,
+    *,
+    model: Any = None,
+    vocabulary: list[str] = VOCAB,
+    labels: tuple[str, ...] = ("neg", "pos"),
+    extra: dict[str, Any] | None = None,
+    seed: int = 0,
+    scale: float | None = None,
+) -> Path:
+    """A run folder (spec.json, vocabulary.txt, model.keras) as ``train`` would leave it."""
+    from lstmcli.backend.modelfile import save_model
+    from lstmcli.rundir.folder import write_run_files
+
+    model = model if model is not None else make_model(spec, seed=seed, scale=scale)
+    write_run_files(folder, spec, list(vocabulary), list(labels), extra)
+    save_model(model, folder / "model.keras")
+    return folder
