@@ -27,7 +27,9 @@ def make_model(spec: ModelSpec, variable: bool = True, seed: int = 0, scale: flo
     model = build_model(spec, variable_length=variable, seed=seed)
     if scale is not None:
         rng = np.random.default_rng(seed)
-        model.set_weights([rng.normal(0, scale, w.shape).astype("float32") for w in model.get_weights()])
+        model.set_weights(
+            [rng.normal(0, scale, w.shape).astype("float32") for w in model.get_weights()]
+        )
     return model
 
 

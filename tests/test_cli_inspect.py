@@ -9,36 +9,26 @@ import subprocess
 import sys
 from pathlib import Path
 
+import helpers
 import numpy as np
 import pytest
+from helpers import VOCAB
 from rich.console import Console
-from typer.testing import CliRunner
 
-from lstmcli.cli.main import app
 from lstmcli.core.threads import blas_threads, one_blas_thread
 from lstmcli.interpret import gates
+from lstmcli.interpret import net as nets
 from lstmcli.interpret.units import top_units
 from lstmcli.model.spec import ModelSpec
 from lstmcli.render import gates as render_inspect
 
-runner = CliRunner()
-VOCAB = ["", "[UNK]", "the", "movie", "was", "great", "bad", "fun", "boring", "and", "not", "a"]
 TEXT = "The movie was great, and FUN! Not boring... zorblax"
 LSTM = ModelSpec(units=(4,), vocab=12, embed_dim=4, seq_len=100)
 BIGRU = ModelSpec(cell="gru", units=(3, 2), bidirectional=True, vocab=12, embed_dim=4, seq_len=100)
 
 
 def make_run(folder: Path, spec: ModelSpec, extra: dict | None = None, seed: int = 3) -> Path:
-    from lstmcli.backend.build import build_model
-    from lstmcli.backend.modelfile import save_model
-    from lstmcli.rundir.folder import write_run_files
-
-    model = build_model(spec, variable_length=True, seed=seed)
-    rng = np.random.default_rng(seed)
-    model.set_weights([rng.normal(0, 0.8, w.shape).astype("float32") for w in model.get_weights()])
-    write_run_files(folder, spec, VOCAB, ["neg", "pos"], extra)
-    save_model(model, folder / "model.keras")
-    return folder
+    return helpers.make_run(folder, spec, extra=extra, seed=seed, scale=0.8)
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +38,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def invoke(args: list[str], **kw):
-    return runner.invoke(app, ["inspect", *[str(a) for a in args]], env={"COLUMNS": "100"}, **kw)
+    return helpers.invoke(["inspect", *args], columns=100, **kw)
 
 
 def one_line_error(result, code: int, text: str) -> None:
@@ -217,13 +207,13 @@ def test_top_units_core(runs) -> None:
     assert seps == sorted(seps, reverse=True)
     # brute force: the final value, its class means and the mean change per token
     model = run.load_model()
-    net = gates.net_from_model(model)
+    net = nets.net_from_model(model)
     best = result.units[0]
     d = 0 if best.direction == "forward" else 1
     finals, changes = [], {}
     for text in texts:
         ids = np.asarray(run.encode([text]).row(0))
-        p = gates.run_net(net, ids[None], np.ones((1, len(ids)), bool), keep=0)
+        p = nets.run_net(net, ids[None], np.ones((1, len(ids)), bool), keep=0)
         h = p.traces[d]["hidden"][0, :, best.unit]
         finals.append(p.states[0][d][0, best.unit])
         steps = range(len(ids)) if d == 0 else range(len(ids) - 1, -1, -1)

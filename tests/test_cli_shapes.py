@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import json
 
-from typer.testing import CliRunner
+from helpers import invoke
 
-from lstmcli.cli.main import app
-
-runner = CliRunner()
 LECTURE = ["--timesteps", "8", "--features", "16", "--stacked", "3", "--classes", "10"]
-
-
-def invoke(args: list[str]):
-    return runner.invoke(app, args, env={"COLUMNS": "120"})
 
 
 def test_lecture_stacked_example(golden) -> None:

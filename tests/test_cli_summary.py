@@ -7,11 +7,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from helpers import invoke
 
-from lstmcli.cli.main import app
-
-runner = CliRunner()
 LECTURE = {
     "summary_lstm.out": ([], 328_353),
     "summary_stacked3.out": (["--stacked", "3", "--dropout", "0.2"], 344_993),
@@ -19,10 +16,6 @@ LECTURE = {
     "summary_simplernn.out": (["--cell", "simplernn"], 322_113),
     "summary_gru.out": (["--cell", "gru"], 326_369),
 }
-
-
-def invoke(args: list[str]):
-    return runner.invoke(app, args, env={"COLUMNS": "120"})
 
 
 @pytest.mark.parametrize("name", sorted(LECTURE))

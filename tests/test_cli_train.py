@@ -7,16 +7,9 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from helpers import invoke
 
-from lstmcli.cli.main import app
-
-runner = CliRunner()
 FAST = ["--epochs", "2", "--units", "8", "--embed-dim", "8", "--vocab", "500", "--seq-len", "60"]
-
-
-def invoke(args: list[str], **kw):
-    return runner.invoke(app, args, env={"COLUMNS": "120"}, **kw)
 
 
 @pytest.fixture(scope="module")

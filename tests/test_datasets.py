@@ -19,8 +19,9 @@ import pytest
 
 from lstmcli.core import paths
 from lstmcli.core.errors import DataError, DownloadError
-from lstmcli.data import datasets, fetch
-from lstmcli.data.datasets import load_imdb, load_labelled, read_unlabelled
+from lstmcli.data import fetch, imdb
+from lstmcli.data.datasets import load_labelled
+from lstmcli.data.imdb import load_imdb, read_unlabelled
 from lstmcli.data.textdata import LabelledData, TextSplit, limit_split
 
 N_TRAIN, N_TEST, N_UNSUP = 10, 6, 4  # per class; unsup in all
@@ -170,16 +171,16 @@ def test_bad_data_arguments(tmp_path: Path, archive: Path) -> None:
 
 
 def test_incomplete_cache_folder() -> None:
-    (datasets.cached_imdb_dir() / "train/pos").mkdir(parents=True)
+    (imdb.cached_imdb_dir() / "train/pos").mkdir(parents=True)
     with pytest.raises(DataError, match="delete it to download again"):
         load_imdb()
 
 
 def test_archive_put_in_the_cache_is_used(archive: Path) -> None:
     paths.datasets_dir().mkdir(parents=True)
-    datasets.cache_archive().write_bytes(archive.read_bytes())
+    imdb.cache_archive().write_bytes(archive.read_bytes())
     d = load_imdb()  # $LSTMCLI_IMDB_URL points at a closed port (conftest)
-    assert len(d.test) == 13 and (datasets.cached_imdb_dir() / "test/pos").is_dir()
+    assert len(d.test) == 13 and (imdb.cached_imdb_dir() / "test/pos").is_dir()
 
 
 # --- unsafe archives ---------------------------------------------------------------------
@@ -341,7 +342,7 @@ def test_offline_message(monkeypatch: pytest.MonkeyPatch) -> None:
         load_labelled("imdb")
     message = str(info.value)
     assert "\n" not in message and "--data PATH" in message
-    assert str(datasets.cache_archive()) in message
+    assert str(imdb.cache_archive()) in message
     assert not list(paths.datasets_dir().iterdir())
 
 

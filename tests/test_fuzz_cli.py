@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import VOCAB, make_run
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -155,9 +156,6 @@ def invoke(args: Sequence[str], *, expect_failure: bool = False, as_json: bool =
 # ----------------------------------------------------------------------------- the files
 
 
-VOCAB = ["", "[UNK]", "the", "movie", "was", "great", "bad", "fun", "boring", "and", "not", "a"]
-
-
 @dataclass
 class World:
     root: Path
@@ -197,16 +195,7 @@ class World:
 
 
 def _make_run(folder: Path, spec: ModelSpec, extra: dict | None = None, seed: int = 3) -> Path:
-    from lstmcli.backend.build import build_model
-    from lstmcli.backend.modelfile import save_model
-    from lstmcli.rundir.folder import write_run_files
-
-    model = build_model(spec, variable_length=True, seed=seed)
-    rng = np.random.default_rng(seed)
-    model.set_weights([rng.normal(0, 0.8, w.shape).astype("float32") for w in model.get_weights()])
-    write_run_files(folder, spec, VOCAB, ["neg", "pos"], extra)
-    save_model(model, folder / "model.keras")
-    return folder
+    return make_run(folder, spec, extra=extra, seed=seed, scale=0.8)
 
 
 def _write(path: Path, content: str | bytes) -> Path:

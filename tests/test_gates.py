@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import helpers
 import numpy as np
 import pytest
 
 from lstmcli.backend.build import build_model
 from lstmcli.interpret import gates
+from lstmcli.interpret import net as nets
 from lstmcli.model.spec import ModelSpec
 
-VOCAB = ["", "[UNK]", "the", "movie", "was", "great", "bad", "fun", "boring", "and", "not", "a"]
 TOL = 1e-5
 
 
@@ -71,9 +72,9 @@ CASES = {
 def test_steps_equal_keras_sequences(case: str) -> None:
     spec, layer = CASES[case]
     model = make(spec)
-    net = gates.net_from_model(model)
+    net = nets.net_from_model(model)
     ids, mask = net.layout(list(IDS))
-    p = gates.run_net(net, ids, mask, keep=layer - 1)
+    p = nets.run_net(net, ids, mask, keep=layer - 1)
     want = np.asarray(keras_sequences(spec, model, layer)(IDS))
     np.testing.assert_allclose(p.sequences[layer - 1], want, atol=TOL)
     # per direction: the kept traces are the halves of Keras's concatenated output
@@ -92,8 +93,8 @@ def test_steps_equal_keras_sequences(case: str) -> None:
 def test_backward_direction_is_in_input_order() -> None:
     spec, _ = CASES["bi-lstm"]
     model = make(spec)
-    net = gates.net_from_model(model)
-    p = gates.run_net(net, *net.layout(list(IDS)), keep=0)
+    net = nets.net_from_model(model)
+    p = nets.run_net(net, *net.layout(list(IDS)), keep=0)
     fwd, bwd = p.traces
     # the backward direction's final state sits at the first token, the forward one at the last
     np.testing.assert_allclose(p.states[0][0], fwd["hidden"][:, -1], atol=1e-12)
@@ -102,8 +103,8 @@ def test_backward_direction_is_in_input_order() -> None:
 
 def test_lstm_gates_follow_keras_equations() -> None:
     spec, _ = CASES["lstm"]
-    net = gates.net_from_model(make(spec))
-    p = gates.run_net(net, *net.layout([IDS[0]]), keep=0)
+    net = nets.net_from_model(make(spec))
+    p = nets.run_net(net, *net.layout([IDS[0]]), keep=0)
     t = p.traces[0]
     for q in ("input", "forget", "output"):
         assert ((t[q] > 0) & (t[q] < 1)).all()
@@ -116,8 +117,8 @@ def test_lstm_gates_follow_keras_equations() -> None:
 
 def test_gru_update_mixes_old_state_and_candidate() -> None:
     spec, _ = CASES["gru"]
-    net = gates.net_from_model(make(spec))
-    t = gates.run_net(net, *net.layout([IDS[1]]), keep=0).traces[0]
+    net = nets.net_from_model(make(spec))
+    t = nets.run_net(net, *net.layout([IDS[1]]), keep=0).traces[0]
     h_prev = np.vstack([np.zeros((1, 5)), t["hidden"][0, :-1]])
     want = t["update"][0] * h_prev + (1 - t["update"][0]) * t["candidate"][0]
     np.testing.assert_allclose(t["hidden"][0], want, atol=1e-12)
@@ -128,12 +129,12 @@ def test_fixed_length_masked_model_skips_padding(bidirectional: bool) -> None:
     spec = ModelSpec(units=(4,), vocab=12, embed_dim=4, seq_len=12, mask_zero=True,
                      bidirectional=bidirectional)  # fmt: skip
     model = make(spec, variable=False)
-    net = gates.net_from_model(model)
+    net = nets.net_from_model(model)
     assert net.fixed_len == 12
     rows = [IDS[0][:7], IDS[1]]
     ids, mask = net.layout(rows)
     assert ids.shape == (2, 12) and mask.sum() == 17
-    p = gates.run_net(net, ids, mask, keep=0)
+    p = nets.run_net(net, ids, mask, keep=0)
     np.testing.assert_allclose(p.probabilities, np.asarray(model(ids)), atol=TOL)
     want = np.asarray(keras_sequences(spec, model, 1, variable=False)(ids))
     np.testing.assert_allclose(p.sequences[0][mask], want[mask], atol=TOL)
@@ -142,10 +143,10 @@ def test_fixed_length_masked_model_skips_padding(bidirectional: bool) -> None:
 def test_fixed_length_unmasked_model_reads_its_padding() -> None:
     spec = ModelSpec(cell="gru", units=(4,), vocab=12, embed_dim=4, seq_len=12)
     model = make(spec, variable=False)
-    net = gates.net_from_model(model)
+    net = nets.net_from_model(model)
     ids, mask = net.layout([IDS[0][:5]])
     assert mask.all()
-    p = gates.run_net(net, ids, mask)
+    p = nets.run_net(net, ids, mask)
     np.testing.assert_allclose(p.probabilities, np.asarray(model(ids)), atol=TOL)
 
 
@@ -153,13 +154,10 @@ def test_fixed_length_unmasked_model_reads_its_padding() -> None:
 
 
 def make_run(folder: Path, spec: ModelSpec, variable: bool = True, seed: int = 0):
-    from lstmcli.backend.modelfile import save_model
-    from lstmcli.rundir.folder import open_run, write_run_files
+    from lstmcli.rundir.folder import open_run
 
     model = make(spec, variable, seed)
-    write_run_files(folder, spec, VOCAB, ["neg", "pos"])
-    save_model(model, folder / "model.keras")
-    return open_run(folder), model
+    return open_run(helpers.make_run(folder, spec, model=model)), model
 
 
 SMALL = ModelSpec(units=(3,), vocab=12, embed_dim=4, seq_len=20)

@@ -171,7 +171,7 @@ NEGATIVE = {
 @pytest.mark.slow
 def test_imdb_unlabelled_neighbours(imdb_archive: Path) -> None:
     """~1 minute: 4,000 unlabelled reviews, 3 epochs; sentiment words find their kind."""
-    from lstmcli.data.datasets import locate_imdb, read_parts
+    from lstmcli.data.imdb import locate_imdb, read_parts
 
     # Read the archive in place (read_unlabelled would unpack 400 MB into the test's home).
     parts, _ = read_parts(locate_imdb(imdb_archive, unpack=False), ["train/unsup"])

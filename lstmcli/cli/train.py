@@ -67,7 +67,9 @@ def train_cmd(
     """
     from lstmcli.data.request import DataRequest
     from lstmcli.model.rules import check_trainable, training_defaults
+    from lstmcli.render.plots import learning_curve
     from lstmcli.render.train import RichTrainEvents, render_outcome, train_json
+    from lstmcli.rundir.folder import RunFiles
     from lstmcli.train.config import Interrupted, TrainConfig
     from lstmcli.train.runner import default_run_dir, run_training
 
@@ -100,6 +102,7 @@ def train_cmd(
     except Interrupted as stop:
         cmd = f"lstmcli train {dataset} --output {run_dir} --resume"
         raise fail(f"{stop}; checkpoint saved. Resume with: {cmd}", 130) from None
+    learning_curve(outcome.state.history, RunFiles(outcome.run_dir).curve)
     if as_json:
         print_json(out, train_json(outcome))
     else:

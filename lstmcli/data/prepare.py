@@ -26,12 +26,12 @@ def _identity(path: str | None) -> Any:
 
 def source_identity(req: DataRequest) -> dict[str, Any]:
     """What identifies the data without reading it (path, size, modification time)."""
-    from lstmcli.data import datasets
+    from lstmcli.data import datasets, imdb
 
     ident: dict[str, Any] = asdict(req)
     name = req.name_or_path
     if name == "imdb":
-        ident["source"] = _identity(req.data or str(datasets.cached_imdb_dir()))
+        ident["source"] = _identity(req.data or str(imdb.cached_imdb_dir()))
     elif name == "sample":
         ident["source"] = _identity(str(datasets.sample_path()))
     else:

@@ -13,10 +13,10 @@ def pretraining_texts(dataset: str, data: Path | None, seed: int, limit: int | N
     """imdb: unlabelled + training reviews; anything else: the training split of the data."""
     import numpy as np
 
-    from lstmcli.data import datasets
+    from lstmcli.data import datasets, imdb
 
     if dataset == "imdb":
-        texts = datasets.read_unlabelled(data, include_train=True)
+        texts = imdb.read_unlabelled(data, include_train=True)
     else:
         texts = list(datasets.load_labelled(dataset, data=data, seed=seed).train.texts)
     if limit is not None and limit < len(texts):

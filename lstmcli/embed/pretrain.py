@@ -237,43 +237,14 @@ def pretrain(
     keep = keep_probability(counts, s.subsample)
     model = _SkipGram(v, s.dim, counts.astype(np.float64) ** 0.75, s)
     rng = np.random.default_rng(s.seed)
-    lengths = enc.lengths
     history: list[dict[str, float]] = []
-    pairs_total, done = 0, 0
-    loss = float("nan")
+    pairs_total, loss = 0, float("nan")
     for epoch in range(1, s.epochs + 1):
         epoch_start = time.perf_counter()
-        loss_sum, epoch_pairs = 0.0, 0
-        for chunk in _chunks(rng.permutation(n), lengths, s.chunk_tokens):
-            ids = np.concatenate([enc.row(int(i)) for i in chunk])
-            text_of = np.repeat(np.arange(len(chunk)), lengths[chunk])
-            centres, contexts = skipgram_pairs(ids, text_of, s.window, rng, keep)
-            model.lr.assign(s.learning_rate * max(0.05, 1.0 - done / total))
-            if len(centres):
-                mean = float(model.run_chunk(centres, contexts))
-                loss_sum += mean * len(centres)
-                epoch_pairs += len(centres)
-            done += len(chunk)
-            loss = loss_sum / max(epoch_pairs, 1)
-            report(
-                done,
-                total,
-                {
-                    "phase": "training",
-                    "epoch": epoch,
-                    "loss": loss,
-                    "pairs": pairs_total + epoch_pairs,
-                },
-            )
+        loss, epoch_pairs = _epoch(model, enc, keep, s, rng, epoch, pairs_total, report)
         pairs_total += epoch_pairs
-        history.append(
-            {
-                "epoch": epoch,
-                "loss": loss,
-                "pairs": epoch_pairs,
-                "seconds": time.perf_counter() - epoch_start,
-            }
-        )
+        history.append({"epoch": epoch, "loss": loss, "pairs": epoch_pairs,
+                        "seconds": time.perf_counter() - epoch_start})  # fmt: skip
     vectors = model.tables[0].numpy().astype(np.float32)
     vectors[0] = 0.0
     return PretrainResult(
@@ -288,6 +259,29 @@ def pretrain(
         settings=s,
         history=history,
     )
+
+
+def _epoch(
+    model: _SkipGram, enc: Any, keep: np.ndarray, s: PretrainSettings, rng: np.random.Generator,
+    epoch: int, pairs_before: int, report: Progress,
+) -> tuple[float, int]:  # fmt: skip
+    """One pass over the texts in a fresh random order: (mean loss, pairs trained)."""
+    n, lengths = len(enc), enc.lengths
+    total, done = n * s.epochs, n * (epoch - 1)
+    loss_sum, pairs, loss = 0.0, 0, float("nan")
+    for chunk in _chunks(rng.permutation(n), lengths, s.chunk_tokens):
+        ids = np.concatenate([enc.row(int(i)) for i in chunk])
+        text_of = np.repeat(np.arange(len(chunk)), lengths[chunk])
+        centres, contexts = skipgram_pairs(ids, text_of, s.window, rng, keep)
+        model.lr.assign(s.learning_rate * max(0.05, 1.0 - done / total))
+        if len(centres):
+            loss_sum += float(model.run_chunk(centres, contexts)) * len(centres)
+            pairs += len(centres)
+        done += len(chunk)
+        loss = loss_sum / max(pairs, 1)
+        report(done, total, {"phase": "training", "epoch": epoch, "loss": loss,
+                             "pairs": pairs_before + pairs})  # fmt: skip
+    return loss, pairs
 
 
 def _chunks(order: np.ndarray, lengths: np.ndarray, tokens: int) -> list[np.ndarray]:

@@ -1,91 +1,20 @@
-"""Look inside a trained model: gates, states and the prediction as it reads.
+"""Look inside a trained model: gates, states and the prediction as it reads one text.
 
-Values are recomputed in NumPy from the trained weights with Keras's own equations (keras/
-src/layers/rnn/*.py; a masked step keeps the previous state). Gate order in the kernels:
-
-    LSTM       z = x·W + h·U + b → i, f, c̃, o   c = f·c + i·c̃   h = o·tanh(c)
-    GRU        x·W + b_in → x_z, x_r, x_h   h·U + b_rec → r_z, r_r, r_h   (reset_after)
-               z = σ(x_z + r_z)   r = σ(x_r + r_r)   h̃ = tanh(x_h + r·r_h)   h = z·h + (1 − z)·h̃
-    SimpleRNN  h = tanh(x·W + h·U + b)
+The numbers come from ``net.py``'s NumPy recomputation, which equals Keras to 1e-5.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from lstmcli.core.errors import ModelFileError, UsageError
+from lstmcli.core.errors import UsageError
+from lstmcli.interpret.net import net_from_model, prefix_probabilities, run_net
 from lstmcli.model.cells import CELLS
 
 QUANTITIES = {key: cell.quantities for key, cell in CELLS.items()}
-_KIND = {cell.keras_class: key for key, cell in CELLS.items()}
-_ACT = {
-    "sigmoid": lambda z: 0.5 * (1.0 + np.tanh(0.5 * z)),  # overflow-free σ
-    "tanh": np.tanh,
-    "hard_sigmoid": lambda z: np.clip(z / 6.0 + 0.5, 0.0, 1.0),  # Keras 3: relu6(x + 3) / 6
-    "relu": lambda z: np.maximum(z, 0.0),
-    "linear": lambda z: z,
-    "softmax": lambda z: (e := np.exp(z - z.max(-1, keepdims=True))) / e.sum(-1, keepdims=True),
-}
-
-
-@dataclass
-class Cell:
-    """One direction of one recurrent layer."""
-
-    kind: str  # lstm | gru | simplernn
-    kernel: np.ndarray  # (d, g·h)
-    recurrent: np.ndarray  # (h, g·h)
-    bias_in: np.ndarray  # (g·h,) added to x·W
-    bias_rec: np.ndarray  # GRU (reset_after): (3h,) added to h·U; zeros otherwise
-    activation: Any
-    recurrent_activation: Any
-    backwards: bool = False
-
-    @property
-    def units(self) -> int:
-        return int(self.recurrent.shape[0])
-
-
-@dataclass
-class Recurrent:
-    name: str
-    kind: str
-    cells: list[Cell]  # [forward] or [forward, backward]
-    return_sequences: bool
-
-    @property
-    def directions(self) -> list[str]:
-        return ["forward", "backward"] if len(self.cells) == 2 else ["forward"]
-
-
-@dataclass
-class Net:
-    embedding: np.ndarray  # (V, E)
-    mask_zero: bool
-    fixed_len: int | None  # the model's input length, None when variable
-    layers: list[Recurrent]
-    head_kernel: np.ndarray
-    head_bias: np.ndarray
-    head_activation: str
-
-    def head(self, x: np.ndarray) -> np.ndarray:
-        return _act(self.head_activation)(x @ self.head_kernel + self.head_bias)
-
-    def layout(self, rows: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """Pad ``rows`` at the front, (ids, mask) both (B, L), as the model would read them:
-        a variable-length model reads no padding (masked here); a fixed one reads it unless
-        it masks zeros."""
-        from lstmcli.data.textpipe import pad_front
-
-        length = self.fixed_len or max(len(r) for r in rows)
-        ids = pad_front(rows, length).astype(np.int64)
-        real = ids != 0  # token ids start at 1 (0 is padding, 1 unknown)
-        if self.fixed_len is not None and not self.mask_zero:
-            return ids, np.ones_like(real)
-        return ids, real
 
 
 def check_view(spec: Any, layer: int, show: str = "prediction", unit: int | None = None) -> None:
@@ -99,147 +28,6 @@ def check_view(spec: Any, layer: int, show: str = "prediction", unit: int | None
     width = spec.units[layer - 1]
     if unit is not None and not 0 <= unit < width:
         raise UsageError(f"--unit {unit}: layer {layer} has {width} units; use 0..{width - 1}")
-
-
-def _act(fn: Any) -> Any:
-    name = fn if isinstance(fn, str) else getattr(fn, "__name__", str(fn))
-    if name not in _ACT:
-        raise ModelFileError(f"activation {name!r} is not supported by inspect")
-    return _ACT[name]
-
-
-def _np(v: Any) -> np.ndarray:
-    return np.asarray(v.numpy(), dtype=np.float64)  # a Keras variable
-
-
-def _cell(layer: Any, backwards: bool) -> Cell:
-    kind, c = _KIND[type(layer).__name__], layer.cell
-    kernel, rec = _np(c.kernel), _np(c.recurrent_kernel)
-    bias = _np(c.bias) if c.bias is not None else np.zeros(kernel.shape[1])
-    if kind == "gru" and not c.reset_after:
-        raise ModelFileError("inspect supports GRU layers with reset_after=True (the default)")
-    bias, bias_rec = bias if bias.ndim == 2 else (bias, np.zeros_like(bias))  # GRU: (2, 3h)
-    ra = getattr(c, "recurrent_activation", "linear")
-    return Cell(kind, kernel, rec, bias, bias_rec, _act(c.activation), _act(ra), backwards)
-
-
-def net_from_model(model: Any) -> Net:
-    """Read the weights of an lstmcli model (Embedding → recurrent layers → Dense)."""
-    layers = [x for x in model.layers if type(x).__name__ not in ("InputLayer", "Dropout")]
-    if not layers or type(layers[0]).__name__ != "Embedding":
-        raise ModelFileError("inspect needs a model with token input (an Embedding layer)")
-    if type(layers[-1]).__name__ != "Dense":
-        raise ModelFileError("the model does not end in a Dense head")
-    emb, head, rnns = layers[0], layers[-1], []
-    for lyr in layers[1:-1]:
-        if type(lyr).__name__ == "Bidirectional":
-            inner = lyr.forward_layer
-            cells = [_cell(inner, False), _cell(lyr.backward_layer, True)]
-            if lyr.merge_mode != "concat":
-                raise ModelFileError(f"layer {lyr.name}: only merge_mode='concat' is supported")
-        elif type(lyr).__name__ in _KIND:
-            inner, cells = lyr, [_cell(lyr, bool(lyr.go_backwards))]
-        else:
-            raise ModelFileError(f"layer {lyr.name} ({type(lyr).__name__}) is not recurrent")
-        rs = bool(inner.return_sequences)
-        rnns.append(Recurrent(lyr.name, _KIND[type(inner).__name__], cells, rs))
-    if not rnns:
-        raise ModelFileError("the model has no recurrent layer")
-    t = model.inputs[0].shape[1]
-    bias = _np(head.bias) if head.bias is not None else np.zeros(int(head.units))
-    return Net(
-        _np(emb.embeddings), bool(emb.mask_zero), None if t is None else int(t), rnns,
-        _np(head.kernel), bias, getattr(head.activation, "__name__", "linear"),
-    )  # fmt: skip
-
-
-def _step(cell: Cell, xw: np.ndarray, h: np.ndarray, c: np.ndarray) -> dict[str, np.ndarray]:
-    """One timestep: ``xw`` = x·W + b_in already. Returns the step's quantities."""
-    ra, act, u = cell.recurrent_activation, cell.activation, cell.units
-    if cell.kind == "lstm":
-        z = xw + h @ cell.recurrent
-        i, f, o = ra(z[:, :u]), ra(z[:, u : 2 * u]), ra(z[:, 3 * u :])
-        cand = act(z[:, 2 * u : 3 * u])
-        c = f * c + i * cand
-        return {"input": i, "forget": f, "candidate": cand, "output": o, "cell": c,
-                "hidden": o * act(c)}  # fmt: skip
-    if cell.kind == "gru":
-        rec = h @ cell.recurrent + cell.bias_rec  # reset_after: r multiplies h·U_h + b_rec,h
-        z, r = ra(xw[:, :u] + rec[:, :u]), ra(xw[:, u : 2 * u] + rec[:, u : 2 * u])
-        cand = act(xw[:, 2 * u :] + r * rec[:, 2 * u :])
-        return {"update": z, "reset": r, "candidate": cand, "hidden": z * h + (1 - z) * cand}
-    return {"hidden": act(xw + h @ cell.recurrent)}
-
-
-def run_cell(
-    cell: Cell, x: np.ndarray, mask: np.ndarray, keep: bool = False
-) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Run one direction over (B, T, d): per-step values (B, T, h) in input order, final h."""
-    b, t, _ = x.shape
-    dt, names = x.dtype, QUANTITIES[cell.kind] if keep else ("hidden",)
-    cell = replace(cell, recurrent=cell.recurrent.astype(dt), bias_rec=cell.bias_rec.astype(dt))
-    h = c = np.zeros((b, cell.units), dt)
-    xw = x.transpose(1, 0, 2) @ cell.kernel.astype(dt) + cell.bias_in.astype(dt)  # (T, B, g·h)
-    out = {q: np.zeros((t, b, cell.units), dt) for q in names}  # time-major while writing
-    for s in range(t - 1, -1, -1) if cell.backwards else range(t):
-        m = mask[:, s, None]
-        vals = _step(cell, xw[s], h, c)
-        h = np.where(m, vals["hidden"], h)
-        if "cell" in vals:
-            c = np.where(m, vals["cell"], c)
-        for q in names:
-            out[q][s] = h if q == "hidden" else c if q == "cell" else vals[q]
-    out = {q: v.transpose(1, 0, 2) for q, v in out.items()}
-    return out, h
-
-
-@dataclass
-class Pass:
-    """One forward pass: each layer's output sequence and final output, as Keras returns."""
-
-    sequences: list[np.ndarray] = field(default_factory=list)  # (B, T, units·directions)
-    finals: list[np.ndarray] = field(default_factory=list)  # the layer's Keras output
-    traces: list[dict[str, np.ndarray]] = field(default_factory=list)  # kept layer, per direction
-    states: list[list[np.ndarray]] = field(default_factory=list)  # per layer: final h per dir.
-    probabilities: np.ndarray | None = None  # (B, classes), when every layer ran
-
-
-def run_net(
-    net: Net, ids: np.ndarray, mask: np.ndarray, keep: int | None = None,
-    upto: int | None = None, dtype: Any = np.float64,
-) -> Pass:  # fmt: skip
-    """Run layers ``1..upto`` (all by default); ``keep`` (0-based) keeps every gate."""
-    x = net.embedding.astype(dtype)[ids]
-    result = Pass()
-    for i, layer in enumerate(net.layers[:upto]):
-        runs = [run_cell(cell, x, mask, keep=i == keep) for cell in layer.cells]
-        seq = np.concatenate([r[0]["hidden"] for r in runs], axis=-1)
-        last = np.concatenate([r[1] for r in runs], axis=-1)
-        result.sequences.append(seq)
-        result.states.append([r[1] for r in runs])
-        result.finals.append(seq if layer.return_sequences else last)
-        if i == keep:
-            result.traces = [r[0] for r in runs]
-        x = seq
-    if upto is None or upto >= len(net.layers):
-        top = result.finals[-1]
-        result.probabilities = net.head(top[:, -1] if top.ndim == 3 else top)
-    return result
-
-
-def prefix_probabilities(net: Net, ids: np.ndarray, full: Pass, chunk: int = 128) -> np.ndarray:
-    """(n, classes): what the model outputs for the text cut after each token. Exact: a
-    one-direction model that reads no padding gives the head of each step's state; otherwise
-    every prefix is run through the network as the model would see it."""
-    n = len(ids)
-    causal = all(len(x.cells) == 1 and not x.cells[0].backwards for x in net.layers)
-    if causal and (net.fixed_len is None or net.mask_zero):
-        return net.head(full.sequences[-1][0, -n:])
-    out = []
-    for start in range(0, n, chunk):
-        rows = [ids[: k + 1] for k in range(start, min(n, start + chunk))]
-        out.append(run_net(net, *net.layout(rows), dtype=np.float32).probabilities)
-    return np.concatenate(out)
 
 
 @dataclass

@@ -57,8 +57,9 @@ def top_units(
     each with the tokens (read at least ``min_count`` times) that move it most on average."""
     from lstmcli.core.metrics import roc_auc
     from lstmcli.interpret import gates
+    from lstmcli.interpret import net as nets
 
-    net = gates.net_from_model(model if model is not None else run.load_model())
+    net = nets.net_from_model(model if model is not None else run.load_model())
     gates.check_layer(len(net.layers), layer)
     enc = run.encode(list(texts))
     keep = np.flatnonzero(enc.lengths > 0)
@@ -74,7 +75,7 @@ def top_units(
     for start in range(0, len(order), batch):
         rows = order[start : start + batch]
         ids, mask = net.layout([np.asarray(enc.row(int(keep[i])), np.int64) for i in rows])
-        p = gates.run_net(net, ids, mask, upto=layer, dtype=np.float32)
+        p = nets.run_net(net, ids, mask, upto=layer, dtype=np.float32)
         finals[rows] = np.concatenate(p.states[-1], axis=1)
         seq = p.sequences[-1]
         deltas = [_deltas(seq[..., d * width : (d + 1) * width], c.backwards)

@@ -100,71 +100,56 @@ def recurrent_weights(cell: str, h: int, x: int, prefix: str = "") -> tuple[Weig
 
 def layer_rows(spec: ModelSpec) -> list[LayerRow]:
     names = iter(layer_names(spec))
-    t = spec.seq_len
     rows: list[LayerRow] = []
     if spec.token_input:
-        v, e = spec.vocab, spec.embed_dim
-        rows.append(
-            LayerRow(
-                name=next(names),
-                type="Embedding",
-                input_shape=(None, t),
-                output_shape=(None, t, e),
-                weights=(Weight("embeddings", (v, e)),),
-                params=v * e,
-                formula=f"{v}·{e} = {v * e:,}",
-                trainable=spec.trainable_embedding,
-            )
-        )
-        x = e
+        rows.append(_embedding_row(spec, next(names)))
+        x = spec.embed_dim
     else:
         x = spec.features or 0
-    directions = 2 if spec.bidirectional else 1
     for i, h in enumerate(spec.units):
-        last = i == spec.stacked - 1
-        sequences = (not last) or spec.return_sequences
-        out_width = directions * h
-        formula, n = recurrent_formula(spec.cell, h, x)
-        cell_name = CELLS[spec.cell].keras_class
-        if spec.bidirectional:
-            weights = recurrent_weights(spec.cell, h, x, "forward_") + recurrent_weights(
-                spec.cell, h, x, "backward_"
-            )
-            formula, n = f"2·({formula})", 2 * n
-            type_name = f"Bidirectional({cell_name})"
-        else:
-            weights = recurrent_weights(spec.cell, h, x)
-            type_name = cell_name
-        rows.append(
-            LayerRow(
-                name=next(names),
-                type=type_name,
-                input_shape=(None, t, x),
-                output_shape=(None, t, out_width) if sequences else (None, out_width),
-                weights=weights,
-                params=n,
-                formula=f"{formula} = {n:,}",
-                macs=directions * t * CELLS[spec.cell].gates * h * (h + x),
-            )
-        )
-        x = out_width
-    k = spec.classes
-    seq_head = spec.return_sequences
-    in_shape: Shape = (None, t, x) if seq_head else (None, x)
-    out_shape: Shape = (None, t, k) if seq_head else (None, k)
-    rows.append(
-        LayerRow(
-            name=next(names),
-            type="Dense",
-            input_shape=in_shape,
-            output_shape=out_shape,
-            weights=(Weight("kernel", (x, k)), Weight("bias", (k,))),
-            params=x * k + k,
-            formula=f"{x}·{k}+{k} = {x * k + k:,}",
-            macs=(t if seq_head else 1) * x * k,
-        )
-    )
+        rows.append(_recurrent_row(spec, next(names), i, h, x))
+        x = (2 if spec.bidirectional else 1) * h
+    rows.append(_head_row(spec, next(names), x))
     return rows
+
+
+def _embedding_row(spec: ModelSpec, name: str) -> LayerRow:
+    t, v, e = spec.seq_len, spec.vocab, spec.embed_dim
+    return LayerRow(
+        name=name, type="Embedding", input_shape=(None, t), output_shape=(None, t, e),
+        weights=(Weight("embeddings", (v, e)),), params=v * e, formula=f"{v}·{e} = {v * e:,}",
+        trainable=spec.trainable_embedding,
+    )  # fmt: skip
+
+
+def _recurrent_row(spec: ModelSpec, name: str, i: int, h: int, x: int) -> LayerRow:
+    t, cell = spec.seq_len, CELLS[spec.cell]
+    sequences = i < spec.stacked - 1 or spec.return_sequences
+    directions = 2 if spec.bidirectional else 1
+    formula, n = recurrent_formula(spec.cell, h, x)
+    if spec.bidirectional:
+        weights = recurrent_weights(spec.cell, h, x, "forward_")
+        weights += recurrent_weights(spec.cell, h, x, "backward_")
+        formula, n = f"2·({formula})", 2 * n
+        type_name = f"Bidirectional({cell.keras_class})"
+    else:
+        weights, type_name = recurrent_weights(spec.cell, h, x), cell.keras_class
+    out = directions * h
+    return LayerRow(
+        name=name, type=type_name, input_shape=(None, t, x),
+        output_shape=(None, t, out) if sequences else (None, out), weights=weights, params=n,
+        formula=f"{formula} = {n:,}", macs=directions * t * cell.gates * h * (h + x),
+    )  # fmt: skip
+
+
+def _head_row(spec: ModelSpec, name: str, x: int) -> LayerRow:
+    t, k, seq = spec.seq_len, spec.classes, spec.return_sequences
+    return LayerRow(
+        name=name, type="Dense", input_shape=(None, t, x) if seq else (None, x),
+        output_shape=(None, t, k) if seq else (None, k),
+        weights=(Weight("kernel", (x, k)), Weight("bias", (k,))), params=x * k + k,
+        formula=f"{x}·{k}+{k} = {x * k + k:,}", macs=(t if seq else 1) * x * k,
+    )  # fmt: skip
 
 
 def totals(rows: list[LayerRow]) -> ModelTotals:

@@ -151,9 +151,6 @@ def _train_and_report(
         "best_epoch": st.best_epoch, "epochs_run": len(st.history),
     }  # fmt: skip
     atomic.write_json(RunFiles(run_dir).metrics, metrics_doc)
-    from lstmcli.render.plots import learning_curve
-
-    learning_curve(st.history, RunFiles(run_dir).curve)
     return TrainOutcome(run_dir, spec, st, metrics_doc, split, notes)
 
 
