@@ -136,6 +136,7 @@ LIMITS = {
     "features": 100_000,
 }
 MAX_PARAMS = 1_000_000_000  # 4 GB of float32 weights
+MAX_CONFIG_BYTES = 1024**2
 
 BOOL_FIELDS = ("bidirectional", "mask_zero", "return_sequences", "trainable_embedding")
 
@@ -201,17 +202,17 @@ def load_config(path: Path) -> dict[str, Any]:
 
     Keys may sit at the top level or under a ``[model]`` table.
     """
+    from lstmcli.core.files import read_regular
+
+    raw = read_regular(path, MAX_CONFIG_BYTES, f"--config {path}", UsageError)
     try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise UsageError(f"--config: file {path} does not exist") from None
+        data = tomllib.loads(raw.decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"--config: {path} is not valid TOML ({exc})") from None
     except UnicodeDecodeError:
         raise UsageError(f"--config: {path} is not UTF-8 text (TOML files must be)") from None
-    except OSError as exc:
-        raise UsageError(f"--config: cannot read {path} ({exc.strerror})") from None
+    except RecursionError:
+        raise UsageError(f"--config: {path} is nested too deeply") from None
     model = data.get("model", data)
     if not isinstance(model, dict):
         raise UsageError(f"--config: [model] in {path} must be a table")

@@ -8,11 +8,14 @@ runs/NAME/
   metrics.json      test metrics, training seconds, samples/s
   learning_curve.png
   checkpoints/      mid-epoch and end-of-epoch state for --resume
+  .lock             held by the train that writes the folder (see ``lock.py``)
+
+``spec.json`` and ``vocabulary.txt`` are written once, when a run starts, and never again
+(``--resume`` reads them); every model loaded from a run is checked against them.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +31,7 @@ from lstmcli.model.spec import ModelSpec
 # Every file name inside a run folder; nothing else in lstmcli spells them.
 SPEC_FILE, VOCAB_FILE, MODEL_FILE = "spec.json", "vocabulary.txt", "model.keras"
 HISTORY_FILE, METRICS_FILE, CURVE_FILE = "history.csv", "metrics.json", "learning_curve.png"
-CHECKPOINT_DIR = "checkpoints"
+CHECKPOINT_DIR, LOCK_FILE = "checkpoints", ".lock"
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,15 @@ class RunFiles:
     def checkpoints(self) -> Path:
         return self.root / CHECKPOINT_DIR
 
+    def run_files(self) -> list[Path]:
+        """What the folder holds besides its lock and temporary files of dead writers."""
+        from lstmcli.core.atomic import clean_stale
+
+        if not self.root.is_dir():
+            return []
+        clean_stale(self.root)
+        return [p for p in self.root.iterdir() if p.name != LOCK_FILE]
+
 
 @dataclass
 class Run:
@@ -86,10 +98,14 @@ class Run:
         return req.replace(data=data) if data else req
 
     def load_model(self) -> Any:
+        """The model, checked against ``spec.json`` and the vocabulary before any use."""
         from lstmcli.backend.modelfile import load_model
+        from lstmcli.rundir.check import check_model
 
         path = self.model_path or self.path / MODEL_FILE
-        return load_model(path)
+        model = load_model(path)
+        check_model(model, self.spec, self.vocabulary, path)
+        return model
 
     def encode(self, texts: Sequence[str]) -> Any:
         """Ragged token ids (``textpipe.Encoded``) with this run's vocabulary."""
@@ -128,14 +144,20 @@ def write_run_files(
 
 def read_info(folder: Path) -> tuple[dict[str, Any], ModelSpec, list[str]]:
     """``spec.json`` of a run folder: the whole document, its model spec and its labels."""
-    spec_path = folder / SPEC_FILE
+    from lstmcli.rundir.check import read_spec_json
+
+    return read_spec_json(folder / SPEC_FILE)
+
+
+def read_vocabulary(folder: Path) -> list[str]:
+    vocab_path = folder / VOCAB_FILE
     try:
-        info = json.loads(spec_path.read_text(encoding="utf-8"))
-        spec = ModelSpec.from_dict(info["model"])
-        labels = [str(x) for x in info["labels"]]
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError, UnicodeDecodeError) as exc:
-        raise DataError(f"{spec_path} is corrupt ({type(exc).__name__}: {exc})") from None
-    return info, spec, labels
+        vocabulary = vocab_path.read_text(encoding="utf-8").split("\n")[:-1]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"cannot read {vocab_path} ({exc})") from None
+    if len(vocabulary) < 2 or vocabulary[0] != "":
+        raise DataError(f"{vocab_path} is corrupt: line 1 must be the empty padding token")
+    return vocabulary
 
 
 def open_run(path: str | Path) -> Run:
@@ -152,13 +174,7 @@ def open_run(path: str | Path) -> Run:
             f"{path} is not an lstmcli run (no {SPEC_FILE}); give a folder made by lstmcli train"
         )
     info, spec, labels = read_info(path)
-    vocab_path = path / VOCAB_FILE
-    try:
-        vocabulary = vocab_path.read_text(encoding="utf-8").split("\n")[:-1]
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"cannot read {vocab_path} ({exc})") from None
-    if len(vocabulary) < 2 or vocabulary[0] != "":
-        raise DataError(f"{vocab_path} is corrupt: line 1 must be the empty padding token")
+    vocabulary = read_vocabulary(path)
     if model_path is None and not (path / MODEL_FILE).is_file():
         raise ModelFileError(f"{path} has no {MODEL_FILE} (did training finish an epoch?)")
     return Run(path, spec, vocabulary, labels, info, model_path)

@@ -60,7 +60,24 @@ def forward_fn(model: Any, xla: bool = False) -> Any:
 def predict_encoded(
     model: Any, enc: Encoded, seq_len: int, speed: Speed, forward: Any = None
 ) -> tuple[np.ndarray, float]:
-    """Probabilities for every row of ``enc`` in input order, and the seconds it took."""
+    """Probabilities for every row of ``enc`` in input order, and the seconds it took.
+
+    A damaged entry of the XLA program cache is deleted (with a warning) and the pass run
+    again."""
+    from lstmcli.backend import xlacache
+
+    for _ in range(16):
+        try:
+            return _predict(model, enc, seq_len, speed, forward)
+        except Exception as exc:
+            if not xlacache.drop_damaged(exc):
+                raise
+    return _predict(model, enc, seq_len, speed, forward)
+
+
+def _predict(
+    model: Any, enc: Encoded, seq_len: int, speed: Speed, forward: Any = None
+) -> tuple[np.ndarray, float]:
     plan = plan_batches(
         enc.lengths, speed.eval_batch_size, bucket_lengths(seq_len, speed.bucketing)
     )

@@ -1,0 +1,56 @@
+"""The on-disk cache of compiled XLA programs (``$LSTMCLI_HOME/xla-cache``): its damage.
+
+TensorFlow reads an entry when a step with the same program runs again; a truncated or
+overwritten entry makes that step fail with ``DataLossError: Can't parse PATH as binary
+proto``, every run. The step fails before it computes anything, so the caller can delete the
+entry (TensorFlow compiles the program again and rewrites it) and run the same step again.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+
+from lstmcli.core import paths
+from lstmcli.core.errors import LstmcliWarning
+
+_DAMAGED = re.compile(r"Can't parse (.+?) as binary proto")
+
+
+def cache_dir() -> Path:
+    return paths.home() / "xla-cache"
+
+
+def damaged_entry(exc: BaseException) -> Path | None:
+    """The cache file a TensorFlow error blames, when it is one of lstmcli's cache entries."""
+    if type(exc).__name__ != "DataLossError":
+        return None
+    m = _DAMAGED.search(str(exc))
+    if m is None:
+        return None
+    path = Path(m.group(1))
+    try:
+        inside = path.resolve().parent == cache_dir().resolve()
+    except OSError:
+        return None
+    return path if inside and path.name.endswith(".pb") else None
+
+
+def drop_damaged(exc: BaseException) -> bool:
+    """Delete the damaged entry ``exc`` names, with one warning; False if it names none."""
+    path = damaged_entry(exc)
+    if path is None:
+        return False
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return False
+    warnings.warn(
+        f"XLA program cache entry {path} was damaged; deleted it and compiled again",
+        LstmcliWarning,
+        stacklevel=2,
+    )
+    return True
