@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import os
 import re
+import shutil
 import subprocess
 import sys
 import warnings
@@ -19,6 +20,9 @@ from types import ModuleType
 from lstmcli.core.errors import LstmcliWarning, UsageError
 
 _state = {"checked": False}
+MIN_FREE_BYTES = (
+    64 * 1024**2
+)  # an XLA program takes about 1 MB; a step fails if it cannot be written
 
 
 def _quiet() -> None:
@@ -45,14 +49,15 @@ def _use_xla_cache() -> None:
     off = os.environ.get("LSTMCLI_XLA_CACHE", "1") == "0" or os.environ.get("LSTMCLI_NO_CACHE")
     if off or "persistent_cache" in flags:
         return
-    from lstmcli.core.atomic import clean_stale
-    from lstmcli.core.paths import home
+    from lstmcli.backend import xlacache
 
-    cache = home() / "xla-cache"
+    cache = xlacache.cache_dir()
     try:
         cache.mkdir(parents=True, exist_ok=True)
         if not os.access(cache, os.W_OK):
             raise PermissionError(13, "not writable")
+        if shutil.disk_usage(cache).free < MIN_FREE_BYTES:
+            raise OSError(28, f"less than {MIN_FREE_BYTES // 1024**2} MiB free")
     except OSError as exc:
         warnings.warn(
             f"XLA program cache {cache} cannot be written ({exc.strerror}); compiling without it",
@@ -60,7 +65,7 @@ def _use_xla_cache() -> None:
             stacklevel=3,
         )
         return
-    clean_stale(cache)
+    xlacache.clean_temp()
     os.environ["TF_XLA_FLAGS"] = f"{flags} --tf_xla_persistent_cache_directory={cache}".strip()
 
 
@@ -75,10 +80,11 @@ def _check_xla_flags(flags: str) -> None:
 
     from lstmcli.core.paths import home
 
-    try:
-        tf_version = version("tensorflow")
-    except PackageNotFoundError:  # pragma: no cover - TensorFlow under another name
-        tf_version = "?"
+    tf_version = "?"
+    for dist in ("tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tf-nightly"):
+        with contextlib.suppress(PackageNotFoundError):
+            tf_version = version(dist)
+            break
     key = hashlib.sha256(f"{tf_version}\0{flags}".encode()).hexdigest()[:32]
     memo = home() / "xla-flags-checked"
     with contextlib.suppress(OSError, UnicodeDecodeError):
@@ -95,7 +101,8 @@ def _check_xla_flags(flags: str) -> None:
     if found:
         shown = found.group(1).strip()[:200]
         raise UsageError(
-            f"TF_XLA_FLAGS: TensorFlow {tf_version} does not know {shown}; fix or unset TF_XLA_FLAGS"
+            f"TF_XLA_FLAGS: TensorFlow {tf_version} does not know the flag {shown}; fix or "
+            "unset TF_XLA_FLAGS"
         )
     if done.returncode == 0:
         with contextlib.suppress(OSError):

@@ -4,10 +4,16 @@ TensorFlow reads an entry when a step with the same program runs again; a trunca
 overwritten entry makes that step fail with ``DataLossError: Can't parse PATH as binary
 proto``, every run. The step fails before it computes anything, so the caller can delete the
 entry (TensorFlow compiles the program again and rewrites it) and run the same step again.
+
+A cache that cannot be written fails the step too (TensorFlow has no best-effort mode), so
+``backend.tf`` leaves the cache out when its disk is (nearly) full or read-only, and
+``unwritable`` recognises the error when the disk fills up during a run.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import warnings
 from pathlib import Path
@@ -16,6 +22,10 @@ from lstmcli.core import paths
 from lstmcli.core.errors import LstmcliWarning
 
 _DAMAGED = re.compile(r"Can't parse (.+?) as binary proto")
+_WRITE_ERRORS = ("No space left on device", "Read-only file system", "Permission denied",
+                 "Disk quota exceeded")  # fmt: skip
+# TensorFlow's own temporary names: <entry>.pb<...>-<pid>-<hex>.tmp
+_TF_TEMP = re.compile(r"^xla_compile_cache_.*-(\d+)-[0-9a-f]+\.tmp$")
 
 
 def cache_dir() -> Path:
@@ -54,3 +64,23 @@ def drop_damaged(exc: BaseException) -> bool:
         stacklevel=2,
     )
     return True
+
+
+def unwritable(exc: BaseException) -> str | None:
+    """Why a TensorFlow error says the cache could not be written (None: it does not)."""
+    text = str(exc)
+    if str(cache_dir()) not in text:
+        return None
+    return next((reason for reason in _WRITE_ERRORS if reason in text), None)
+
+
+def clean_temp() -> None:
+    """Delete the temporary files that TensorFlow processes killed mid-write left."""
+    from lstmcli.core.atomic import pid_alive
+
+    with contextlib.suppress(OSError), os.scandir(cache_dir()) as entries:
+        for entry in entries:
+            m = _TF_TEMP.match(entry.name)
+            if m and int(m.group(1)) != os.getpid() and not pid_alive(int(m.group(1))):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)

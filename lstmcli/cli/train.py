@@ -182,16 +182,18 @@ def predict_cmd(
     Example: lstmcli predict runs/imdb-lstm "A moving, beautifully acted film."
     """
     from lstmcli.cli.inputs import read_lines
-    from lstmcli.render.train import render_predictions
     from lstmcli.rundir.folder import open_run
+
+    # The run and the texts first: a wrong path, or the terminal hint, comes before the
+    # seconds it takes to load TensorFlow.
+    opened = open_run(run)
+    items = [clean_text(t) for t in texts or []]
+    items += read_lines(file, stdin=not texts and file is None)
+    from lstmcli.render.train import render_predictions
     from lstmcli.train.evaluation import predict_texts
     from lstmcli.train.predictor import Speed, eval_threads
 
     eval_threads()
-    opened = open_run(run)
-    items = [clean_text(t) for t in texts or []] + read_lines(
-        file, stdin=not texts and file is None
-    )
     rows = predict_texts(opened, items, Speed(True, False, 256))
     out = stdout()
     if as_json:

@@ -41,7 +41,7 @@ def check_types(
         raise DataError(f"{path}: key {section!r} must be an object, not {_kind(doc)}")
     for key, value in doc.items():
         if key not in types:
-            raise DataError(f"{path}: unknown key {section}.{str(key)[:60]!r}")
+            raise DataError(f"{path}: unknown key {section}.{str(key)[:60]}")
         ok = types[key]
         if (type(value) is bool and bool not in ok) or not isinstance(value, ok):
             names = " or ".join("null" if t is type(None) else t.__name__ for t in ok)
@@ -78,11 +78,13 @@ def read_spec_json(path: Path) -> tuple[dict[str, Any], ModelSpec, list[str]]:
     if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
         raise DataError(f"{path}: key 'labels' must be a list of strings")
     wanted = 2 if spec.classes == 1 else spec.classes
-    if len(labels) != wanted or len(set(labels)) != len(labels):
+    if len(labels) != wanted:
         raise DataError(
-            f"{path}: key 'labels' has {len(labels)} (distinct: {len(set(labels))}) labels, "
-            f"but the model has {spec.classes} output(s), which need {wanted}"
+            f"{path}: key 'labels' lists {len(labels)} label(s), but model.classes "
+            f"{spec.classes} needs {wanted}"
         )
+    if len(set(labels)) != len(labels):
+        raise DataError(f"{path}: key 'labels' lists a label twice")
     if info.get("data") is not None:
         check_types(info["data"], DATA_TYPES, path, "data", required=("name_or_path",))
     return info, spec, labels

@@ -98,9 +98,12 @@ def _read(fd: int) -> str:
 
 
 def _test_barrier() -> None:
-    """Tests only: block on the FIFO named by ``$LSTMCLI_TEST_LOCK_BARRIER`` until the test
-    opens it for writing, so that two processes reach the lock at the same moment."""
-    fifo = os.environ.get("LSTMCLI_TEST_LOCK_BARRIER")
-    if fifo:
-        with open(fifo, "rb") as fh:
-            fh.read()
+    """Tests only: with ``$LSTMCLI_TEST_LOCK_BARRIER`` naming a folder, say ``ready-<pid>``
+    there, then wait for ``go``, so that two processes reach the lock at the same moment."""
+    folder = os.environ.get("LSTMCLI_TEST_LOCK_BARRIER")
+    if not folder:
+        return
+    (Path(folder) / f"ready-{os.getpid()}").touch()
+    deadline = time.monotonic() + 600
+    while not (Path(folder) / "go").exists() and time.monotonic() < deadline:
+        time.sleep(0.0005)

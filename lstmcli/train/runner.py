@@ -1,4 +1,8 @@
-"""``lstmcli train`` end to end: data → model → fit → best model → test metrics → run files."""
+"""``lstmcli train`` end to end: data → model → fit → best model → test metrics → run files.
+
+TensorFlow is loaded only once the run folder is locked: a second ``train`` on a folder in
+use is refused at once, not after the seconds TensorFlow takes to start.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +26,6 @@ from lstmcli.rundir.folder import RunFiles, read_info, read_vocabulary, write_ru
 from lstmcli.train import checkpoint as ckpt
 from lstmcli.train import resume
 from lstmcli.train.config import TrainConfig, TrainEvents
-from lstmcli.train.trainer import train
 
 
 @dataclass
@@ -129,6 +132,8 @@ def _start(
         notes += list(emb.notes)
         extra_info["embedding"] = {"from": str(embedding_from), "found": emb.found, "total": emb.total,
                                    "frozen": not spec.trainable_embedding}  # fmt: skip
+    from lstmcli.train.trainer import train
+
     write_run_files(
         run_dir, spec, vec.vocabulary, vec.label_names,
         extra={"data": req.to_dict(), "train": dataclasses.asdict(cfg),
@@ -173,6 +178,8 @@ def _resume(
     notes = list(vec.notes)
     if st.done:
         notes.append(f"{run_dir} had already finished; nothing was left to train")
+    from lstmcli.train.trainer import train
+
     result = train(vec, spec, cfg, run_dir, events, resume=ck, callbacks=callbacks)
     return _report(run_dir, vec, spec, cfg, result.state, notes, stage)
 

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from lstmcli.core import signals
+from lstmcli.core.errors import DataError
 from lstmcli.data.vcache import Vectorized
 from lstmcli.model.spec import ModelSpec
 from lstmcli.train import checkpoint as ckpt
@@ -108,6 +109,12 @@ def _fit_all(model: Any, dataset: Any, cb: TrainCallback, more: list[Any]) -> No
             # A damaged XLA program in the cache fails the step that would run it, before
             # it runs: the state is still complete, so go on from it once the entry is gone.
             repairs += 1
+            reason = xlacache.unwritable(exc)
+            if reason:
+                raise DataError(
+                    f"cannot write the XLA program cache {xlacache.cache_dir()} ({reason}); "
+                    "free some space (or set LSTMCLI_XLA_CACHE=0) and run again"
+                ) from None
             if repairs > MAX_CACHE_REPAIRS or not xlacache.drop_damaged(exc):
                 raise
         if model.stop_training:  # patience (st.done) or another callback stopped it
