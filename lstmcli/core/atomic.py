@@ -28,6 +28,11 @@ def temp_prefix(name: str) -> str:
     return f".{name}.tmp{os.getpid()}-"
 
 
+def is_temp(name: str) -> bool:
+    """Whether ``name`` is a temporary file of ``atomic_path`` (or ``temp_prefix``)."""
+    return _TEMP.match(name) is not None
+
+
 def umask() -> int:
     """The process umask, read without changing it where Linux allows (``/proc``)."""
     with contextlib.suppress(OSError, ValueError):

@@ -69,13 +69,14 @@ class RunFiles:
         return self.root / CHECKPOINT_DIR
 
     def run_files(self) -> list[Path]:
-        """What the folder holds besides its lock and temporary files of dead writers."""
-        from lstmcli.core.atomic import clean_stale
+        """What the folder holds besides its lock and temporary files (those of dead
+        writers are deleted)."""
+        from lstmcli.core.atomic import clean_stale, is_temp
 
         if not self.root.is_dir():
             return []
         clean_stale(self.root)
-        return [p for p in self.root.iterdir() if p.name != LOCK_FILE]
+        return [p for p in self.root.iterdir() if p.name != LOCK_FILE and not is_temp(p.name)]
 
 
 @dataclass
