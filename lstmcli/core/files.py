@@ -41,13 +41,14 @@ def read_regular(path: Path, cap: int, what: str, error: type[LstmcliError]) -> 
         raise error(f"{what} is a folder; give a file") from None
     except OSError as exc:
         raise error(f"{what}: cannot read it ({exc.strerror})") from None
-    with os.fdopen(fd, "rb") as fh:
-        mode = os.fstat(fd).st_mode
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
         if stat.S_ISDIR(mode):
             raise error(f"{what} is a folder; give a file")
-        if not stat.S_ISREG(mode):
-            raise error(f"{what} is not a regular file (a device, FIFO or socket); give a file")
-        os.set_blocking(fd, True)
+        raise error(f"{what} is not a regular file (a device, FIFO or socket); give a file")
+    os.set_blocking(fd, True)
+    with os.fdopen(fd, "rb") as fh:
         try:
             return read_capped(fh, cap, what, error)
         except OSError as exc:
