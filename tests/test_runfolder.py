@@ -10,6 +10,7 @@ import stat
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 from helpers import VOCAB, invoke, make_run
 
@@ -132,6 +133,55 @@ def test_resume_of_a_finished_run_trains_nothing_and_rewrites_nothing(
     assert other.exit_code == 2 and "but the dataset sample (the run has " in other.stderr
 
 
+def test_files_of_another_run_with_the_same_shapes_are_refused(
+    finished: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Same spec, same vocabulary size: only the run's id (in spec.json, the model's name,
+    the checkpoint) and the vocabulary's hash tell the files apart."""
+    from helpers import make_model
+
+    from lstmcli.backend.modelfile import save_model
+    from lstmcli.rundir.folder import read_info
+
+    run, data = finished
+    spec = read_info(run)[1]
+    swapped = tmp_path / "model"
+    shutil.copytree(run, swapped)
+    save_model(make_model(spec, seed=5), swapped / "model.keras")
+    assert one_line(invoke(["predict", swapped, "great"]), 1).endswith(
+        "its vocabulary: it was saved by another run (it is named 'lstmcli'); copy a run "
+        "folder whole, never its files one by one"
+    )
+    words = tmp_path / "vocab"
+    shutil.copytree(run, words)
+    lines = (words / "vocabulary.txt").read_text().split("\n")
+    lines[3], lines[4] = lines[4], lines[3]
+    (words / "vocabulary.txt").write_text("\n".join(lines))
+    assert one_line(invoke(["predict", words, "great"]), 1) == (
+        f"{words / 'vocabulary.txt'} does not belong with {words / 'spec.json'}: it is not the "
+        "vocabulary the run was trained with (copy a run folder whole, never its files one by one)"
+    )
+    other = tmp_path / "checkpoint"
+    shutil.copytree(run, other)
+    state = json.loads((other / "checkpoints" / "state.json").read_text())
+    npz = other / "checkpoints" / state["weights_file"]
+    with np.load(npz) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["state"] = np.array(json.dumps({**state, "run_id": "0123456789abcdef"}))
+    np.savez(npz, **arrays)
+    assert one_line(invoke(["train", data, "--output", other, "--resume"]), 1) == (
+        f"--resume: checkpoint {npz} belongs to another run than {other / 'spec.json'}; "
+        "start a new run with another --output"
+    )
+
+
+def one_line(result, code: int) -> str:
+    assert result.exit_code == code, result.output
+    lines = [ln for ln in result.stderr.split("\n") if ln]
+    assert len(lines) == 1 and lines[0].startswith("lstmcli: "), result.stderr
+    return lines[0][len("lstmcli: ") :]
+
+
 def test_resume_needs_a_run(tmp_path: Path) -> None:
     result = invoke(["train", "sample", "--output", tmp_path / "none", "--resume"])
     assert result.exit_code == 1
@@ -173,6 +223,10 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out["big_vocab_in_small"] = root / "big_vocab_in_small"
     shutil.copytree(small, out["big_vocab_in_small"])
     shutil.copy(big / "vocabulary.txt", out["big_vocab_in_small"] / "vocabulary.txt")
+    # as a run from before spec.json recorded the vocabulary's hash (which catches it first)
+    info = json.loads((out["big_vocab_in_small"] / "spec.json").read_text())
+    del info["vocabulary_sha256"]
+    (out["big_vocab_in_small"] / "spec.json").write_text(json.dumps(info))
     return out
 
 

@@ -14,8 +14,11 @@ from lstmcli.model.cells import CELLS
 from lstmcli.model.spec import ModelSpec
 
 
-def build_model(spec: ModelSpec, variable_length: bool = False, seed: int | None = None) -> Any:
-    """Return an uncompiled ``keras.Model``.
+def build_model(
+    spec: ModelSpec, variable_length: bool = False, seed: int | None = None, name: str = "lstmcli"
+) -> Any:
+    """Return an uncompiled ``keras.Model`` (``name``: a trained run's model carries the run's
+    id, see ``rundir.folder.model_name``).
 
     ``variable_length`` builds the input as (None,) timesteps so one model serves every
     length bucket during training; the weights are identical either way.
@@ -40,16 +43,16 @@ def build_model(spec: ModelSpec, variable_length: bool = False, seed: int | None
     cell_cls = getattr(k.layers, CELLS[spec.cell].keras_class)
     for i, h in enumerate(spec.units):
         last = i == spec.stacked - 1
-        name = next(names)
+        layer_name = next(names)
         layer = cell_cls(
             h,
             return_sequences=(not last) or spec.return_sequences,
             dropout=spec.dropout,
             recurrent_dropout=spec.recurrent_dropout,
-            name=f"{spec.cell}_cell_{i}" if spec.bidirectional else name,
+            name=f"{spec.cell}_cell_{i}" if spec.bidirectional else layer_name,
         )
         if spec.bidirectional:
-            layer = k.layers.Bidirectional(layer, name=name)
+            layer = k.layers.Bidirectional(layer, name=layer_name)
         x = layer(x)
     outputs = k.layers.Dense(spec.classes, activation=spec.head_activation, name=next(names))(x)
-    return k.Model(inputs, outputs, name="lstmcli")
+    return k.Model(inputs, outputs, name=name)

@@ -27,6 +27,7 @@ DATA_TYPES: dict[str, tuple[type, ...]] = {
     "eval_limit": _OPT_INT, "val_split": (float, int), "test": _OPT_STR,
     "text_col": _OPT_STR, "label_col": _OPT_STR,
 }  # fmt: skip
+TOP_TYPES: dict[str, tuple[type, ...]] = {"run_id": (str,), "vocabulary_sha256": (str,)}
 
 
 def check_types(
@@ -85,17 +86,26 @@ def read_spec_json(path: Path) -> tuple[dict[str, Any], ModelSpec, list[str]]:
         )
     if len(set(labels)) != len(labels):
         raise DataError(f"{path}: key 'labels' lists a label twice")
+    for key, types in TOP_TYPES.items():
+        if key in info and not isinstance(info[key], types):
+            raise DataError(f"{path}: key {key!r} must be a string")
     if info.get("data") is not None:
         check_types(info["data"], DATA_TYPES, path, "data", required=("name_or_path",))
     return info, spec, labels
 
 
-def check_model(model: Any, spec: ModelSpec, vocabulary: list[str], model_path: Path) -> None:
-    """Refuse a model whose shapes are not those ``spec.json`` and ``vocabulary.txt`` describe."""
+def check_model(
+    model: Any, spec: ModelSpec, vocabulary: list[str], model_path: Path, run_id: Any = None
+) -> None:
+    """Refuse a model whose shapes are not those ``spec.json`` and ``vocabulary.txt`` describe,
+    or (``run_id``: recorded in ``spec.json`` by ``train``) that another run saved."""
     from lstmcli.model.arith import layer_rows
+    from lstmcli.rundir.folder import model_name
 
     folder = model_path.parent
     problem = _first_mismatch(model, spec, len(vocabulary))
+    if problem is None and run_id is not None and model.name != model_name(str(run_id)):
+        problem = f"it was saved by another run (it is named {str(model.name)[:60]!r})"
     if problem is None:
         expected = sorted(tuple(w.shape) for r in layer_rows(spec) for w in r.weights)
         actual = sorted(tuple(int(d) for d in w.shape) for w in model.weights)

@@ -16,6 +16,7 @@ runs/NAME/
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,7 +106,7 @@ class Run:
 
         path = self.model_path or self.path / MODEL_FILE
         model = load_model(path)
-        check_model(model, self.spec, self.vocabulary, path)
+        check_model(model, self.spec, self.vocabulary, path, self.info.get("run_id"))
         return model
 
     def encode(self, texts: Sequence[str]) -> Any:
@@ -129,11 +130,13 @@ def write_run_files(
     label_names: list[str],
     extra: dict[str, Any] | None = None,
 ) -> None:
-    """Write ``spec.json`` and ``vocabulary.txt`` (atomically)."""
+    """Write ``spec.json`` and ``vocabulary.txt`` (atomically); ``spec.json`` records the
+    vocabulary's hash, so that the two are known to belong together."""
     folder.mkdir(parents=True, exist_ok=True)
     info = {
         "model": spec.to_dict(),
         "labels": list(label_names),
+        "vocabulary_sha256": vocabulary_hash(vocabulary),
         "text": {"padding": "pre", "truncating": "pre", "standardize": "lower, no <br />, "
                  "no punctuation"},
         **(extra or {}),
@@ -141,6 +144,17 @@ def write_run_files(
     atomic.write_json(folder / SPEC_FILE, info)
     # Tokens never contain newlines (the standardiser splits on whitespace).
     atomic.write_text(folder / VOCAB_FILE, "\n".join(vocabulary) + "\n")
+
+
+def vocabulary_hash(vocabulary: list[str]) -> str:
+    return hashlib.sha256(
+        ("\n".join(vocabulary) + "\n").encode("utf-8", "surrogatepass")
+    ).hexdigest()
+
+
+def model_name(run_id: str | None) -> str:
+    """The name a run's models carry: ``lstmcli-<run id>`` (plain ``lstmcli`` without one)."""
+    return f"lstmcli-{run_id}" if run_id else "lstmcli"
 
 
 def read_info(folder: Path) -> tuple[dict[str, Any], ModelSpec, list[str]]:
@@ -176,6 +190,12 @@ def open_run(path: str | Path) -> Run:
         )
     info, spec, labels = read_info(path)
     vocabulary = read_vocabulary(path)
+    recorded = info.get("vocabulary_sha256")
+    if recorded is not None and recorded != vocabulary_hash(vocabulary):
+        raise DataError(
+            f"{path / VOCAB_FILE} does not belong with {spec_path}: it is not the vocabulary the "
+            "run was trained with (copy a run folder whole, never its files one by one)"
+        )
     if model_path is None and not (path / MODEL_FILE).is_file():
         raise ModelFileError(f"{path} has no {MODEL_FILE} (did training finish an epoch?)")
     return Run(path, spec, vocabulary, labels, info, model_path)

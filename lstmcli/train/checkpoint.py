@@ -52,6 +52,7 @@ class TrainState:
     weights_file: str = ""
     done: bool = False
     format: int = FORMAT
+    run_id: str = ""  # the run the checkpoint belongs to (spec.json's run_id)
 
 
 @dataclass

@@ -21,7 +21,7 @@ from lstmcli.core.signals import StopRequest
 from lstmcli.data.batching import Batch
 from lstmcli.data.vcache import Vectorized
 from lstmcli.model.spec import ModelSpec
-from lstmcli.rundir.folder import RunFiles
+from lstmcli.rundir.folder import RunFiles, model_name
 from lstmcli.train import checkpoint as ckpt
 from lstmcli.train.batches import epoch_plan
 from lstmcli.train.config import Interrupted, TrainConfig, TrainEvents
@@ -195,7 +195,7 @@ class TrainCallback(_base()):  # type: ignore[misc]
         from lstmcli.backend.build import build_model
         from lstmcli.backend.modelfile import save_model
 
-        clean = build_model(self.spec, variable_length=True)
+        clean = build_model(self.spec, variable_length=True, name=model_name(self.state.run_id))
         clean.set_weights(self.model.get_weights())
         save_model(clean, self.files.model)
 

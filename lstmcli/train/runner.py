@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import shutil
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,14 +135,16 @@ def _start(
                                    "frozen": not spec.trainable_embedding}  # fmt: skip
     from lstmcli.train.trainer import train
 
+    run_id = uuid.uuid4().hex[:16]
     write_run_files(
         run_dir, spec, vec.vocabulary, vec.label_names,
-        extra={"data": req.to_dict(), "train": dataclasses.asdict(cfg),
+        extra={"run_id": run_id, "data": req.to_dict(), "train": dataclasses.asdict(cfg),
                "data_identity": {"content": vec.fingerprint, **source_identity(req)},
                "lstmcli_version": __version__, **extra_info},
     )  # fmt: skip
-    result = train(vec, spec, cfg, run_dir, events, embedding_init=init, callbacks=callbacks)
-    return _report(run_dir, vec, spec, cfg, result.state, notes, stage)
+    result = train(vec, spec, cfg, run_dir, events, embedding_init=init, callbacks=callbacks,
+                   run_id=run_id)  # fmt: skip
+    return _report(run_dir, vec, spec, cfg, result.state, notes, stage, run_id)
 
 
 def _resume(
@@ -166,6 +169,12 @@ def _resume(
     ck = ckpt.load(files.checkpoints)
     if ck is None:
         raise DataError(f"--resume: {run_dir} has no checkpoint to resume from")
+    run_id = info.get("run_id")
+    if run_id is not None and ck.state.run_id != run_id:
+        raise DataError(
+            f"--resume: checkpoint {ck.path} belongs to another run than {files.spec}; "
+            "start a new run with another --output"
+        )
     spec, req = saved_spec, saved_req
     cfg = resume.resumed_config(given, cfg, saved_cfg)
     vocabulary, labels = read_vocabulary(run_dir), read_info(run_dir)[2]
@@ -181,15 +190,15 @@ def _resume(
     from lstmcli.train.trainer import train
 
     result = train(vec, spec, cfg, run_dir, events, resume=ck, callbacks=callbacks)
-    return _report(run_dir, vec, spec, cfg, result.state, notes, stage)
+    return _report(run_dir, vec, spec, cfg, result.state, notes, stage, run_id)
 
 
 def _report(
     run_dir: Path, vec: Any, spec: ModelSpec, cfg: TrainConfig, st: ckpt.TrainState,
-    notes: list[str], stage: Callable[[str], None],
+    notes: list[str], stage: Callable[[str], None], run_id: str | None,
 ) -> TrainOutcome:  # fmt: skip
     stage("evaluating the best model")
-    metrics, split = final_metrics(run_dir, vec, spec, cfg)
+    metrics, split = final_metrics(run_dir, vec, spec, cfg, run_id)
     metrics_doc = {
         "split": split, **metrics,
         "train_seconds": round(st.train_seconds, 3),
@@ -201,7 +210,7 @@ def _report(
 
 
 def final_metrics(
-    run_dir: Path, vec: Any, spec: ModelSpec, cfg: TrainConfig
+    run_dir: Path, vec: Any, spec: ModelSpec, cfg: TrainConfig, run_id: str | None = None
 ) -> tuple[dict[str, Any], str]:
     from lstmcli.backend.modelfile import load_model
     from lstmcli.core import metrics
@@ -210,7 +219,7 @@ def final_metrics(
 
     path = RunFiles(run_dir).model
     model = load_model(path)
-    check_model(model, spec, vec.vocabulary, path)
+    check_model(model, spec, vec.vocabulary, path, run_id)
     split, name = (vec.test, "test") if vec.test is not None else (vec.val, "validation")
     speed = Speed(True, False, cfg.eval_batch_size)
     probs, seconds = predict_encoded(model, split.enc, spec.seq_len, speed)

@@ -58,9 +58,10 @@ def train(
     embedding_init: np.ndarray | None = None,
     resume: ckpt.Checkpoint | None = None,
     callbacks: list[Any] | None = None,
+    run_id: str = "",
 ) -> TrainResult:
     """Train from scratch, or from the checkpoint ``resume``; ``callbacks``: more Keras
-    callbacks for every ``fit``."""
+    callbacks for every ``fit``; ``run_id``: the run's id, which its models carry."""
     from lstmcli.backend.build import build_model
 
     events = events or TrainEvents()
@@ -68,7 +69,7 @@ def train(
     if embedding_init is not None:
         model.get_layer("embedding").set_weights([embedding_init])
     compile_model(model, spec, cfg)
-    state = resume.state if resume is not None else ckpt.TrainState()
+    state = resume.state if resume is not None else ckpt.TrainState(run_id=run_id)
     if resume is not None:
         ckpt.restore(model, resume)
     with signals.deferred() as stop:
