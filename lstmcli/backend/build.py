@@ -18,7 +18,7 @@ def build_model(
     spec: ModelSpec, variable_length: bool = False, seed: int | None = None, name: str = "lstmcli"
 ) -> Any:
     """Return an uncompiled ``keras.Model`` (``name``: a trained run's model carries the run's
-    id, see ``rundir.folder.model_name``).
+    id, see ``rundir.check.model_name``).
 
     ``variable_length`` builds the input as (None,) timesteps so one model serves every
     length bucket during training; the weights are identical either way.

@@ -30,6 +30,11 @@ DATA_TYPES: dict[str, tuple[type, ...]] = {
 TOP_TYPES: dict[str, tuple[type, ...]] = {"run_id": (str,), "vocabulary_sha256": (str,)}
 
 
+def model_name(run_id: str | None) -> str:
+    """The name a run's models carry: ``lstmcli-<run id>`` (plain ``lstmcli`` without one)."""
+    return f"lstmcli-{run_id}" if run_id else "lstmcli"
+
+
 def check_types(
     doc: Any,
     types: dict[str, tuple[type, ...]],
@@ -100,7 +105,6 @@ def check_model(
     """Refuse a model whose shapes are not those ``spec.json`` and ``vocabulary.txt`` describe,
     or (``run_id``: recorded in ``spec.json`` by ``train``) that another run saved."""
     from lstmcli.model.arith import layer_rows
-    from lstmcli.rundir.folder import model_name
 
     folder = model_path.parent
     problem = _first_mismatch(model, spec, len(vocabulary))

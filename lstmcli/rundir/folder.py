@@ -152,11 +152,6 @@ def vocabulary_hash(vocabulary: list[str]) -> str:
     ).hexdigest()
 
 
-def model_name(run_id: str | None) -> str:
-    """The name a run's models carry: ``lstmcli-<run id>`` (plain ``lstmcli`` without one)."""
-    return f"lstmcli-{run_id}" if run_id else "lstmcli"
-
-
 def read_info(folder: Path) -> tuple[dict[str, Any], ModelSpec, list[str]]:
     """``spec.json`` of a run folder: the whole document, its model spec and its labels."""
     from lstmcli.rundir.check import read_spec_json

@@ -21,7 +21,8 @@ from lstmcli.core.signals import StopRequest
 from lstmcli.data.batching import Batch
 from lstmcli.data.vcache import Vectorized
 from lstmcli.model.spec import ModelSpec
-from lstmcli.rundir.folder import RunFiles, model_name
+from lstmcli.rundir.check import model_name
+from lstmcli.rundir.folder import RunFiles
 from lstmcli.train import checkpoint as ckpt
 from lstmcli.train.batches import epoch_plan
 from lstmcli.train.config import Interrupted, TrainConfig, TrainEvents
