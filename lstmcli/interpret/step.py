@@ -16,6 +16,7 @@ inputs, then rounded: so the arithmetic on every printed line is exact to the di
 from __future__ import annotations
 
 import math
+import string
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,6 +118,7 @@ class Step:
 
     position: int
     word: str
+    token: str  # the vocabulary entry read ("[UNK]" for an unknown word)
     previous: str | None  # the token this direction read just before (None: the first)
     layer: int
     layer_name: str
@@ -140,7 +142,8 @@ def find_position(words: list[str], step: str) -> tuple[int, list[int]]:
                 f"--step {step}: the text has {len(words)} tokens; use 1..{len(words)}"
             )
         return k - 1, []
-    hits = [i for i, w in enumerate(words) if w == step.strip().lower()]
+    word = step.strip().lower().strip(string.punctuation)  # as the vocabulary reads it
+    hits = [i for i, w in enumerate(words) if w == word]
     if not hits:
         shown = " ".join(words[:30]) + (" …" if len(words) > 30 else "")
         raise UsageError(f"--step {step}: not a word of the text as read ({shown})")
@@ -219,7 +222,7 @@ def explain_step(insp: Any, position: int, unit: int, direction: int = 0) -> Ste
     prev = position + (1 if cell.backwards else -1)
     given = {k: v for k, v in chain.exact.items() if k not in {e.name for e in chain.equations}}
     return Step(
-        position, insp.words[position], insp.words[prev] if 0 <= prev < len(insp.words) else None,
+        position, insp.words[position], insp.tokens[position], insp.words[prev] if 0 <= prev < len(insp.words) else None,
         layer, insp.layer_name, cell.kind, insp.directions[direction], unit, cell.units, int(x_seq.shape[1]),
         given, chain.equations, dict(chain.shown),
     )  # fmt: skip

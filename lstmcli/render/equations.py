@@ -80,11 +80,11 @@ def _header(console: Console, step: Step, bidirectional: bool) -> None:
     _p(console, f'Layer {step.layer} ({step.layer_name}): {cell.keras_class}({step.width}), unit {step.unit}{arrow}, '
                 f'token {step.position + 1}: "{step.word}" ({say}{before})')  # fmt: skip
     source = f'the embedding of "{step.word}"' if step.layer == 1 else "the layer below's output"
-    _p(
-        console,
-        f"x_t: the {step.inputs} numbers of {source}; h_{{t−1}}: the layer's "
-        f"{step.width} units {'after the previous token' if step.previous else 'at 0'}",
-    )
+    if step.layer == 1 and step.token == "[UNK]":
+        source = f'the embedding of [UNK] ("{step.word}" is not in the vocabulary)'
+    _p(console, f"x_t: the {step.inputs} numbers of {source}")
+    _p(console, f"h_{{t−1}}: the layer's {step.width} units "
+                f"{'after the previous token' if step.previous else 'at 0'}")  # fmt: skip
     known = [f"h_{{t−1}} = {num(step.shown['h_{t−1}'])}"]
     if "c_{t−1}" in step.shown:
         known.append(f"c_{{t−1}} = {num(step.shown['c_{t−1}'])}")
@@ -151,7 +151,7 @@ def render_steps(console: Console, steps: list[Step], label: str, bidirectional:
 
 def step_json(step: Step) -> dict[str, Any]:
     return {
-        "position": step.position + 1, "word": step.word, "previous": step.previous,
+        "position": step.position + 1, "word": step.word, "token": step.token, "previous": step.previous,
         "layer": step.layer, "cell": step.cell, "direction": step.direction, "unit": step.unit,
         "units": step.width, "input_size": step.inputs, "digits": DIGITS, "given": step.given,
         "equations": [{"name": eq.name, "formula": formula(eq.expr),

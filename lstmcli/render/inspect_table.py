@@ -55,10 +55,12 @@ def _binary(insp: Inspection) -> bool:
     return insp.probabilities.shape[1] == 1
 
 
-def _toward(insp: Inspection, x: float) -> str:
+def _toward(insp: Inspection, x: float, many: bool = False) -> str:
+    """Which way a positive or negative share moves the prediction (``many``: said of units)."""
     if _binary(insp):
-        return f"→ {insp.label_names[1] if x > 0 else insp.label_names[0]}"
-    return f"{'raises' if x > 0 else 'lowers'} z({insp.explained.label})"
+        return f"{'push toward' if many else '→'} {insp.label_names[int(x > 0)]}"
+    verb = ("raise" if x > 0 else "lower") + ("" if many else "s")
+    return f"{verb} z({insp.explained.label})"
 
 
 def _logit_line(console: Console, insp: Inspection) -> None:
@@ -99,40 +101,40 @@ def render_contributions(console: Console, insp: Inspection, chosen: list[tuple[
         other = float(e.contributions.sum() - e.contributions[shown].sum())
         table.add_row("", f"{rest} other unit{'s' * (rest > 1)}", "", "", signed(other), "")
     table.add_row("", "bias b", "", "", signed(e.bias), "")
-    table.add_row("", "logit", "", "", signed(e.logit), "")
+    table.add_row("", "logit" if _binary(insp) else f"z({e.label})", "", "", signed(e.logit), "")
     console.print(table)
     c = e.contributions
-    sides = [(c > 0, _toward(insp, 1.0)), (c < 0, _toward(insp, -1.0))]
-    parts = [f"{int(m.sum())} {way.replace('→', 'push toward')} (together {signed(c[m].sum())})"
+    sides = [(c > 0, _toward(insp, 1.0, True)), (c < 0, _toward(insp, -1.0, True))]
+    parts = [f"{int(m.sum())} {way} (together {signed(c[m].sum())})"
              for m, way in sides if m.any()]  # fmt: skip
     _print(console, f"Of all {len(c)} units, " + ", ".join(parts))
 
 
-def _columns(insp: Inspection, chosen: list[tuple[int, int]]) -> list[tuple[str, np.ndarray, bool]]:
+def _columns(
+    insp: Inspection, chosen: list[tuple[int, int]], brief: bool
+) -> list[tuple[str, np.ndarray, bool]]:
     """(header, values per token, is a gate) for each quantity of each chosen unit."""
-    brief = BRIEF[insp.cell] if len(chosen) > 1 else tuple(insp.traces[0])
     cols = []
     for d, unit in chosen:
         if cols:
             cols.append(("", np.zeros(0), False))  # a gap between units
-        for q in brief:
+        for q in BRIEF[insp.cell] if brief else tuple(insp.traces[0]):
             head = SYMBOL[insp.cell][q] + unit_name(insp, d, unit)
             cols.append((head, insp.traces[d][q][:, unit], q in GATES))
     return cols
 
 
-def render_tokens(console: Console, insp: Inspection, chosen: list[tuple[int, int]],
-                  rows: int) -> list[int]:  # fmt: skip
-    """The table: per token P, Δlogit and the chosen units' quantities."""
+def _token_table(
+    insp: Inspection, chosen: list[tuple[int, int]], keep: list[int], brief: bool
+) -> Table:
     p, name = curve(insp)
     delta = insp.explained.deltas
-    keep = chosen_rows(insp, rows, delta)
     table = Table(box=None, padding=(0, 0, 0, 1), pad_edge=False)
     table.add_column("#", justify="right")
     table.add_column("token", no_wrap=True, max_width=16)
     table.add_column(f"P({name})", justify="right")
     table.add_column("Δlogit", justify="right")
-    cols = _columns(insp, chosen)
+    cols = _columns(insp, chosen, brief)
     for head, _, _ in cols:
         table.add_column(head, justify="right")
     for i in keep:
@@ -140,7 +142,23 @@ def render_tokens(console: Console, insp: Inspection, chosen: list[tuple[int, in
         cells += ["" if not head else f"{v[i]:.2f}" if gate else signed(v[i])
                   for head, v, gate in cols]  # fmt: skip
         table.add_row(*cells)
-    console.print(table)
+    return table
+
+
+def render_tokens(console: Console, insp: Inspection, chosen: list[tuple[int, int]],
+                  rows: int) -> list[int]:  # fmt: skip
+    """The table: per token P, Δlogit and the chosen units' quantities; as many tables as
+    it takes to show every unit without cutting a number."""
+    keep = chosen_rows(insp, rows, insp.explained.deltas)
+    brief, todo = len(chosen) > 1, list(chosen)
+    wide = console.options.update_width(10_000)  # measure the natural width, not the clamped one
+    while todo:
+        n = len(todo)
+        while n > 1 and console.measure(_token_table(insp, todo[:n], keep, brief), options=wide
+                                        ).maximum > console.width:  # fmt: skip
+            n -= 1
+        console.print(_token_table(insp, todo[:n], keep, brief))
+        todo = todo[n:]
     return keep
 
 
