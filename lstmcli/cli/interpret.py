@@ -67,7 +67,7 @@ def inspect_cmd(
     deciders: Annotated[
         int,
         _opt("--deciders", min=1, panel=SHOWN,
-             help="Follow the K units that add most to the logit (|w_j·h_T[j]|)."),
+             help="Follow the K units with the largest share |w·h_T| of the logit."),
     ] = 3,
     step: Annotated[
         str | None,
@@ -81,7 +81,7 @@ def inspect_cmd(
     rows: Annotated[
         int,
         _opt("--rows", min=0, panel=SHOWN,
-             help="Table rows: the tokens that move the prediction most (0: all)."),
+             help="Table rows: the tokens that move the logit most (0: all)."),
     ] = 40,
     png: Annotated[
         Path | None,

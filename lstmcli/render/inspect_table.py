@@ -107,7 +107,10 @@ def render_contributions(console: Console, insp: Inspection, chosen: list[tuple[
     sides = [(c > 0, _toward(insp, 1.0, True)), (c < 0, _toward(insp, -1.0, True))]
     parts = [f"{int(m.sum())} {way} (together {signed(c[m].sum())})"
              for m, way in sides if m.any()]  # fmt: skip
-    _print(console, f"Of all {len(c)} units, " + ", ".join(parts))
+    if len(parts) == 1:  # every unit pushes the same way
+        _print(console, f"All {len(c)} units {parts[0].split(' ', 1)[1]}")
+    else:
+        _print(console, f"Of all {len(c)} units, " + ", ".join(parts))
 
 
 def _columns(
