@@ -7,12 +7,16 @@ src/layers/rnn/*.py; a masked step keeps the previous state). Gate order in the 
     GRU        x·W + b_in → x_z, x_r, x_h   h·U + b_rec → r_z, r_r, r_h   (reset_after)
                z = σ(x_z + r_z)   r = σ(x_r + r_r)   h̃ = tanh(x_h + r·r_h)   h = z·h + (1 − z)·h̃
     SimpleRNN  h = tanh(x·W + h·U + b)
+
+The head reads one vector (``Net.head_input``): today the last recurrent layer's state after
+the last token, forward then backward. ``Net.features`` names each of its numbers, so the
+logit can be split over them (``logit.py``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -28,6 +32,24 @@ _ACT = {
     "linear": lambda z: z,
     "softmax": lambda z: (e := np.exp(z - z.max(-1, keepdims=True))) / e.sum(-1, keepdims=True),
 }
+_NAME = {fn: name for name, fn in _ACT.items()}  # a Cell's function → the name step.py prints
+
+
+def act_name(fn: Any) -> str:
+    """The name of one of the activation functions a ``Cell`` holds ("sigmoid", "tanh", …)."""
+    return _NAME[fn]
+
+
+def act_fn(name: str) -> Any:
+    return _act(name)
+
+
+class Feature(NamedTuple):
+    """One number of the vector that feeds the head."""
+
+    direction: str  # forward | backward
+    unit: int  # 0-based, within its direction
+    pool: str = "last"  # how the layer's outputs over time became this number
 
 
 @dataclass
@@ -70,8 +92,26 @@ class Net:
     head_bias: np.ndarray
     head_activation: str
 
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        """The head before its activation (binary: one logit, P = σ(logit); K classes: z)."""
+        return x @ self.head_kernel + self.head_bias
+
+    def activate(self, z: np.ndarray) -> np.ndarray:
+        return _act(self.head_activation)(z)
+
     def head(self, x: np.ndarray) -> np.ndarray:
-        return _act(self.head_activation)(x @ self.head_kernel + self.head_bias)
+        return self.activate(self.logits(x))
+
+    def head_input(self, top: np.ndarray) -> np.ndarray:
+        """(B, D): what the head reads, from the last recurrent layer's Keras output: its state
+        after the last step (a layer that returns sequences: the head's output at the last step
+        is the prediction). A pooling layer would pool ``top`` here."""
+        return top[:, -1] if top.ndim == 3 else top
+
+    def features(self) -> list[Feature]:
+        """What each number of ``head_input`` is, in order (bidirectional: forward first)."""
+        last = self.layers[-1]
+        return [Feature(d, j) for d in last.directions for j in range(last.cells[0].units)]
 
     def layout(self, rows: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Pad ``rows`` at the front, (ids, mask) both (B, L), as the model would read them:
@@ -187,7 +227,9 @@ class Pass:
     finals: list[np.ndarray] = field(default_factory=list)  # the layer's Keras output
     traces: list[dict[str, np.ndarray]] = field(default_factory=list)  # kept layer, per direction
     states: list[list[np.ndarray]] = field(default_factory=list)  # per layer: final h per dir.
-    probabilities: np.ndarray | None = None  # (B, classes), when every layer ran
+    features: np.ndarray | None = None  # (B, D) the head's input, when every layer ran
+    logits: np.ndarray | None = None  # (B, classes) the head before its activation
+    probabilities: np.ndarray | None = None  # (B, classes)
 
 
 def run_net(
@@ -208,21 +250,7 @@ def run_net(
             result.traces = [r[0] for r in runs]
         x = seq
     if upto is None or upto >= len(net.layers):
-        top = result.finals[-1]
-        result.probabilities = net.head(top[:, -1] if top.ndim == 3 else top)
+        result.features = net.head_input(result.finals[-1])
+        result.logits = net.logits(result.features)
+        result.probabilities = net.activate(result.logits)
     return result
-
-
-def prefix_probabilities(net: Net, ids: np.ndarray, full: Pass, chunk: int = 128) -> np.ndarray:
-    """(n, classes): what the model outputs for the text cut after each token. Exact: a
-    one-direction model that reads no padding gives the head of each step's state; otherwise
-    every prefix is run through the network as the model would see it."""
-    n = len(ids)
-    causal = all(len(x.cells) == 1 and not x.cells[0].backwards for x in net.layers)
-    if causal and (net.fixed_len is None or net.mask_zero):
-        return net.head(full.sequences[-1][0, -n:])
-    out = []
-    for start in range(0, n, chunk):
-        rows = [ids[: k + 1] for k in range(start, min(n, start + chunk))]
-        out.append(run_net(net, *net.layout(rows), dtype=np.float32).probabilities)
-    return np.concatenate(out)
