@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from lstmcli.backend.build import build_model
 from lstmcli.data.batching import bucket_lengths, plan_batches
@@ -131,3 +132,42 @@ def test_long_texts_keep_their_end_like_pad_sequences() -> None:
     assert enc.row(1).tolist() == [3, 4]
     padded = pad_front([np.array([2, 3, 4, 5]), np.array([6])], 3)
     assert padded.tolist() == [[3, 4, 5], [0, 0, 6]]
+
+
+def test_sortish_batches_are_short_shuffled_and_reproducible() -> None:
+    from lstmcli.data.batching import padded_steps, sortish_batches
+    from lstmcli.data.vcache import VectorSplit
+    from lstmcli.train.batches import epoch_plan
+    from lstmcli.train.config import TrainConfig
+
+    rng = np.random.default_rng(5)
+    split = VectorSplit(ragged(rng, 1000, 50, 500), np.zeros(1000, np.int64))
+    lengths = split.enc.lengths
+    cfg = TrainConfig(batch_size=16, batching="sortish", seed=2)
+    plan = epoch_plan(split, cfg, seq_len=500, epoch=1)
+    edges = bucket_lengths(500)
+    assert sorted(np.concatenate([b.index for b in plan]).tolist()) == list(range(1000))
+    for b in plan:  # each batch padded to the smallest bucket that holds its longest text
+        longest = min(int(lengths[b.index].max()), 500)
+        assert b.length == min(e for e in edges if e >= longest)
+    # Far less padding than one padded length for all, yet the batch order is mixed.
+    random = epoch_plan(split, TrainConfig(batch_size=16, seed=2), 500, 1)
+    assert padded_steps(plan) < 0.7 * padded_steps(random)
+    means = [lengths[b.index].mean() for b in plan]
+    assert not (np.all(np.diff(means) <= 0) or np.all(np.diff(means) >= 0))
+    # The same seed and epoch give the same plan (resume relies on it); another epoch differs.
+    again = epoch_plan(split, cfg, 500, 1)
+    assert all(np.array_equal(a.index, b.index) for a, b in zip(plan, again, strict=True))
+    other = epoch_plan(split, cfg, 500, 2)
+    assert not all(np.array_equal(a.index, b.index) for a, b in zip(plan, other, strict=False))
+    small = sortish_batches(lengths[:10], 4, edges, np.random.default_rng(0))
+    assert [len(b.index) for b in small].count(2) == 1  # only one short batch per chunk end
+
+
+def test_batching_flag_is_checked_and_bucketing_still_works() -> None:
+    from lstmcli.core.errors import UsageError
+    from lstmcli.train.config import TrainConfig
+
+    assert TrainConfig(bucketing=True).batching == "bucket"
+    with pytest.raises(UsageError, match="--batching: 'sorted' is not one of"):
+        TrainConfig(batching="sorted")

@@ -9,6 +9,7 @@ from lstmcli.core.errors import UsageError
 from lstmcli.train import checkpoint as ckpt
 
 OPTIMIZERS = ("rmsprop", "adam")
+BATCHING = ("random", "sortish", "bucket")
 
 
 @dataclass
@@ -27,12 +28,20 @@ class TrainConfig:
     bucketing: bool = False
     xla: bool = True
     eval_batch_size: int = 512
+    # How training batches are drawn: random (padded to one length), bucket (grouped by
+    # length) or sortish (shuffled chunks sorted by length); see data/batching.py. The old
+    # ``bucketing`` flag is kept (saved runs that have it still load): True means bucket.
+    batching: str = "random"
 
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
             raise UsageError(
                 f"--optimizer: {self.optimizer!r} is not one of {', '.join(OPTIMIZERS)}"
             )
+        if self.bucketing and self.batching == "random":
+            self.batching = "bucket"
+        if self.batching not in BATCHING:
+            raise UsageError(f"--batching: {self.batching!r} is not one of {', '.join(BATCHING)}")
 
 
 class TrainEvents:
