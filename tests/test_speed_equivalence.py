@@ -171,3 +171,16 @@ def test_batching_flag_is_checked_and_bucketing_still_works() -> None:
     assert TrainConfig(bucketing=True).batching == "bucket"
     with pytest.raises(UsageError, match="--batching: 'sorted' is not one of"):
         TrainConfig(batching="sorted")
+
+
+def test_inference_pads_each_batch_to_its_own_longest_text_without_xla() -> None:
+    from lstmcli.data.batching import padded_steps
+    from lstmcli.train.predictor import Speed, eval_lengths
+
+    enc = ragged(np.random.default_rng(0), 300, 50, 500)
+    exact = plan_batches(enc.lengths, 32, eval_lengths(enc, 500, Speed(True, False, 32)))
+    for b in exact[:-1]:  # every batch but the carried remainder: no padding beyond its longest
+        assert b.length == int(enc.lengths[b.index].max())
+    fixed = plan_batches(enc.lengths, 32, eval_lengths(enc, 500, Speed(True, True, 32)))
+    assert {b.length for b in fixed} <= set(bucket_lengths(500))  # XLA: a few compiled shapes
+    assert padded_steps(exact) < padded_steps(fixed)
