@@ -103,7 +103,7 @@ def test_damaged_cache_is_rebuilt(tmp_path: Path) -> None:
     assert not vectorize(req, vocab=100, seq_len=20).from_cache
 
 
-def test_training_batches_default_to_one_length_fitted_to_the_data() -> None:
+def test_random_training_batches_use_one_length_fitted_to_the_data() -> None:
     from lstmcli.data.vcache import VectorSplit
     from lstmcli.train.batches import epoch_plan
     from lstmcli.train.config import TrainConfig
@@ -111,7 +111,7 @@ def test_training_batches_default_to_one_length_fitted_to_the_data() -> None:
     rng = np.random.default_rng(3)
     short = VectorSplit(ragged(rng, 100, 50, 40), np.zeros(100, np.int64))
     longest = int(short.enc.lengths.max())
-    plan = epoch_plan(short, TrainConfig(batch_size=8), seq_len=500, epoch=0)
+    plan = epoch_plan(short, TrainConfig(batch_size=8, batching="random"), seq_len=500, epoch=0)
     # Random batches (no length grouping), all padded to the smallest bucket ≥ the longest text.
     assert {b.length for b in plan} == {min(e for e in bucket_lengths(500) if e >= longest)}
     assert sorted(np.concatenate([b.index for b in plan]).tolist()) == list(range(100))
@@ -151,7 +151,7 @@ def test_sortish_batches_are_short_shuffled_and_reproducible() -> None:
         longest = min(int(lengths[b.index].max()), 500)
         assert b.length == min(e for e in edges if e >= longest)
     # Far less padding than one padded length for all, yet the batch order is mixed.
-    random = epoch_plan(split, TrainConfig(batch_size=16, seed=2), 500, 1)
+    random = epoch_plan(split, TrainConfig(batch_size=16, seed=2, batching="random"), 500, 1)
     assert padded_steps(plan) < 0.7 * padded_steps(random)
     means = [lengths[b.index].mean() for b in plan]
     assert not (np.all(np.diff(means) <= 0) or np.all(np.diff(means) >= 0))
@@ -168,6 +168,7 @@ def test_batching_flag_is_checked_and_bucketing_still_works() -> None:
     from lstmcli.core.errors import UsageError
     from lstmcli.train.config import TrainConfig
 
+    assert TrainConfig().batching == "sortish"  # the default (README: Speed)
     assert TrainConfig(bucketing=True).batching == "bucket"
     with pytest.raises(UsageError, match="--batching: 'sorted' is not one of"):
         TrainConfig(batching="sorted")

@@ -51,9 +51,9 @@ def train_cmd(
     embedding_from: Annotated[Path | None, _t("--embedding-from", help="Word vectors (.vec/.txt) or a run folder.")] = None,
     freeze_embedding: Annotated[bool | None, _t("--freeze-embedding/--fine-tune-embedding", help="With --embedding-from: keep it fixed (default) or train it.")] = None,
     batching: Annotated[str, typer.Option("--batching", rich_help_panel=SpeedPanel,
-        help="How training batches are drawn: random (each padded to one length) | sortish "
-        "(shuffled chunks sorted by length: each batch padded to about its own length) | bucket "
-        "(grouped by length). See the README's Speed section.")] = "random",
+        help="How training batches are drawn: sortish (shuffled chunks sorted by length: each batch "
+        "padded to about its own length) | random (all padded to one length) | bucket "
+        "(grouped by length). See the README's Speed section.")] = "sortish",
     bucketing: Annotated[bool, typer.Option("--bucketing/--no-bucketing", hidden=True,
         help="Same as --batching bucket (kept for older scripts).")] = False,
     xla: XlaFlag = True,
