@@ -902,6 +902,7 @@ def test_fuzz_train_and_pretrain(world: World, data: st.DataObject) -> None:
             "--fine-tune-embedding": None,
             "--bucketing": None,
             "--no-bucketing": None,
+            "--batching": st.sampled_from(["random", "sortish", "bucket"]) | junk_text,
             "--xla": None,
             "--no-xla": None,
             "--eval-batch-size": int_value,

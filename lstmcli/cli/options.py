@@ -11,11 +11,13 @@ import inspect
 import typing
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from lstmcli.model.spec import ModelSpec, load_config, parse_units
+if TYPE_CHECKING:
+    from lstmcli.model.spec import ModelSpec
+
 
 P = "Model"  # help panel name
 SpeedPanel = "Speed"
@@ -70,6 +72,8 @@ MODEL_PARAM_NAMES = [p.name for p in MODEL_PARAMS]
 
 def spec_from_flags(base: dict[str, Any] | None = None, **flags: Any) -> ModelSpec:
     """Merge defaults, an optional ``--config`` file and the flags that were given."""
+    from lstmcli.model.spec import ModelSpec, load_config, parse_units
+
     values: dict[str, Any] = dict(base or {})
     config = flags.pop("config", None)
     if config is not None:
