@@ -9,6 +9,7 @@ from lstmcli.core.errors import UsageError
 from lstmcli.train import checkpoint as ckpt
 
 OPTIMIZERS = ("rmsprop", "adam")
+LR_SCHEDULES = ("constant", "cosine")  # cosine: from --lr down to 0 over all the epochs
 
 
 @dataclass
@@ -27,12 +28,21 @@ class TrainConfig:
     bucketing: bool = False
     xla: bool = True
     eval_batch_size: int = 512
+    # Optimizer extras (issue 15; built in train/optim.py). Absent from older runs' spec.json.
+    lr_schedule: str = "constant"
+    clipnorm: float | None = None  # clip each gradient to this L2 norm
 
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
             raise UsageError(
                 f"--optimizer: {self.optimizer!r} is not one of {', '.join(OPTIMIZERS)}"
             )
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise UsageError(
+                f"--lr-schedule: {self.lr_schedule!r} is not one of {', '.join(LR_SCHEDULES)}"
+            )
+        if self.clipnorm is not None and not self.clipnorm > 0:
+            raise UsageError(f"--clipnorm: {self.clipnorm!r} is not allowed; use a number > 0")
 
 
 class TrainEvents:
