@@ -107,7 +107,7 @@ def test_shapes_json_and_check_with_keras() -> None:
         (
             ["shapes", "--truncate", "head+tail", "--seq-len", "9", "--head-tokens", "9"],
             "--head-tokens 9: with --seq-len 9 keep 1 to 8",
-        ),  # fmt: skip
+        ),
         (["summary", "--activation", "nosuch"], "--activation: 'nosuch' is not one of tanh"),
         (["summary", "--recurrent-activation", "exec"], "--recurrent-activation: 'exec'"),
         (["summary", "--truncate", "middle"], "--truncate: 'middle' is not one of"),
