@@ -65,6 +65,15 @@ MODEL_PARAMS: list[inspect.Parameter] = [
         ("features", Annotated[int | None, _opt("--features", "--data-dim", help="Vector input of D numbers per step (no Embedding).")]),
         ("classes", Annotated[int | None, _opt("--classes", help="1: Dense(1, sigmoid); K ≥ 2: Dense(K, softmax)  [default: 1]")]),
         ("return_sequences", Annotated[bool | None, _opt("--return-sequences/--no-return-sequences", help="Last layer returns the whole sequence; head at every step.")]),
+        ("pool", Annotated[str | None, _opt("--pool", help="last | max | mean | max+mean: how the last layer's sequence becomes one vector (max/mean over unmasked steps)  [default: last]")]),
+        ("truncate", Annotated[str | None, _opt("--truncate", help="pre | post | head+tail: a longer text keeps its last T, first T, or first K and last T−K tokens  [default: pre]")]),
+        ("head_tokens", Annotated[int | None, _opt("--head-tokens", help="With --truncate head+tail: K, the tokens kept from the start  [default: T//4]")]),
+        ("embedding_dropout", Annotated[float | None, _opt("--embedding-dropout", help="SpatialDropout1D rate on the embedded sequence, 0 ≤ F < 1  [default: 0]")]),
+        ("use_bias", Annotated[bool | None, _opt("--bias/--no-bias", help="Recurrent layers have a bias (--no-bias: 4·h·(h+x) for an LSTM).")]),
+        ("activation", Annotated[str | None, _opt("--activation", help="Cell activation: tanh | sigmoid | hard_sigmoid | relu | linear | softsign | elu  [default: tanh]")]),
+        ("recurrent_activation", Annotated[str | None, _opt("--recurrent-activation", help="Gate activation, same choices  [default: sigmoid]")]),
+        ("unit_forget_bias", Annotated[bool | None, _opt("--unit-forget-bias/--no-unit-forget-bias", help="LSTM forget-gate bias starts at 1.")]),
+        ("head", Annotated[str | None, _opt("--head", help="dense | none: none ends the model at the last recurrent layer  [default: dense]")]),
     ]
 ]  # fmt: skip
 MODEL_PARAM_NAMES = [p.name for p in MODEL_PARAMS]

@@ -20,6 +20,7 @@ from lstmcli.cli.options import (
 )
 from lstmcli.core.errors import EXIT_USAGE
 from lstmcli.render.console import print_json, stderr_console, stdout
+from lstmcli.train.recipes import Recipe, available, load_recipe
 
 T = "Training"
 
@@ -31,14 +32,18 @@ def _t(*names: str, help: str | None = None, **kw: Any) -> Any:
 @command("train")
 @model_options
 def train_cmd(
+    ctx: typer.Context,
     dataset: Annotated[str, typer.Argument(help="imdb, sample, or a folder / CSV / TSV / JSONL file.")],
     data: DataOption = None,
+    recipe: Annotated[str | None, _t("--recipe", help=f"Model and training settings from a recipe: {' | '.join(available())} (lstmcli/recipes/NAME.toml), or a PATH.toml. Flags given beside it override it.")] = None,
     epochs: Annotated[int, _t("--epochs", min=1, max=100_000)] = 3,
     batch_size: Annotated[int, _t("--batch-size", min=1, max=65_536)] = 32,
     optimizer: Annotated[str, _t("--optimizer", help="rmsprop | adam")] = "rmsprop",
     lr: Annotated[float | None, _t("--lr", min=0.0, help="Learning rate (optimizer default).")] = None,
     seed: Annotated[int, _t("--seed", min=0, max=2**32 - 1)] = 0,
     patience: Annotated[int | None, _t("--patience", min=1, help="Stop after N epochs without a better val accuracy.")] = None,
+    lr_schedule: Annotated[str, _t("--lr-schedule", help="constant | cosine (from --lr down to 0 over all epochs)")] = "constant",
+    clipnorm: Annotated[float | None, _t("--clipnorm", help="Clip each gradient to this L2 norm.")] = None,
     limit: Annotated[int | None, _t("--limit", min=2, help="Train on N texts (seeded, balanced).")] = None,
     eval_limit: Annotated[int | None, _t("--eval-limit", min=2, help="Cap validation and test at N texts.")] = None,
     val_split: Annotated[float, _t("--val-split", help="Validation fraction for user data.")] = 0.2,
@@ -80,21 +85,26 @@ def train_cmd(
         raise fail("--freeze-embedding/--fine-tune-embedding need --embedding-from", EXIT_USAGE)
     if resume and output is None:
         raise fail("--resume needs --output RUN (the run folder to continue)", EXIT_USAGE)
+    chosen = load_recipe(recipe) if recipe is not None else None
     base = training_defaults(spec_flags, embedding_from is not None, freeze_embedding)
-    spec = spec_from_flags(base, **spec_flags)
+    spec = spec_from_flags({**base, **(chosen.model if chosen else {})}, **spec_flags)
     check_trainable(spec)
     req = DataRequest(
         name_or_path=dataset, data=str(data) if data else None, seed=seed, limit=limit,
         eval_limit=eval_limit, val_split=val_split, test=str(test) if test else None,
         text_col=text_col, label_col=label_col,
     )  # fmt: skip
-    cfg = TrainConfig(
+    settings = dict(
         epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, seed=seed,
-        patience=patience, checkpoint_every=checkpoint_every, bucketing=bucketing, batching=batching, xla=xla,
-        eval_batch_size=eval_batch_size,
+        patience=patience, checkpoint_every=checkpoint_every, bucketing=bucketing,
+        batching=batching, xla=xla, eval_batch_size=eval_batch_size, lr_schedule=lr_schedule,
+        clipnorm=clipnorm,
     )  # fmt: skip
+    cfg = TrainConfig(**{**settings, **recipe_train(ctx, chosen)})
     out = stdout()
     status = stderr_console() if as_json else out  # stdout stays clean for --json
+    if chosen is not None:
+        status.print(f"recipe {chosen.name} ({chosen.source})", style="dim", markup=False)
     run_dir = output or default_run_dir(dataset, spec)
     try:
         outcome = run_training(
@@ -110,6 +120,17 @@ def train_cmd(
         print_json(out, train_json(outcome))
     else:
         render_outcome(out, outcome)
+
+
+def recipe_train(ctx: typer.Context, chosen: Recipe | None) -> dict[str, Any]:
+    """The recipe's [train] settings that no flag on the command line overrides."""
+    if chosen is None:
+        return {}
+    given = {
+        name for name in chosen.train
+        if (src := ctx.get_parameter_source(name)) is not None and src.name not in ("DEFAULT", "DEFAULT_MAP")
+    }  # fmt: skip
+    return {k: v for k, v in chosen.train.items() if k not in given}
 
 
 @command("evaluate")

@@ -108,9 +108,10 @@ def inspect_text(run: Any, text: str, layer: int | None = 1, model: Any = None) 
         raise UsageError("the text has no words to read; give a sentence or review")
     tokens = [run.vocabulary[i] if i < len(run.vocabulary) else "[UNK]" for i in ids]
     words, notes = read_words(text), []
-    if cut := len(words) > len(ids) == run.seq_len:
-        notes.append(f"only the last {len(ids)} of {len(words)} words are read (seq_len)")
-    words = words[len(words) - len(ids) :] if cut or len(words) == len(ids) else tokens
+    if len(words) > len(ids) == run.seq_len:
+        words, note = run.cut_words(words)
+        notes.append(note)
+    words = words if len(words) == len(ids) else tokens
     lay_ids, mask = net.layout([ids])
     full = run_net(net, lay_ids, mask, keep=layer - 1)
     if pad := lay_ids.shape[1] - len(ids):

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lstmcli.interpret.net import Feature, Net, Pass, run_net
+from lstmcli.interpret.net import Feature, Net, Pass, prefix_pools, run_net
 
 
 @dataclass
@@ -77,7 +77,7 @@ def prefix_logits(net: Net, ids: np.ndarray, full: Pass, chunk: int = 128) -> np
     n = len(ids)
     causal = all(len(x.cells) == 1 and not x.cells[0].backwards for x in net.layers)
     if causal and (net.fixed_len is None or net.mask_zero):
-        return net.logits(full.sequences[-1][0, -n:])
+        return net.logits(prefix_pools(net.pool, full.sequences[-1][0, -n:]))
     out = []
     for start in range(0, n, chunk):
         rows = [ids[: k + 1] for k in range(start, min(n, start + chunk))]

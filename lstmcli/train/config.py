@@ -10,6 +10,7 @@ from lstmcli.train import checkpoint as ckpt
 
 OPTIMIZERS = ("rmsprop", "adam")
 BATCHING = ("random", "sortish", "bucket")
+LR_SCHEDULES = ("constant", "cosine")  # cosine: from --lr down to 0 over all the epochs
 
 
 @dataclass
@@ -32,6 +33,9 @@ class TrainConfig:
     # 84.7% (seeds 0/1): its early epochs are steadier. So it is the default. The old
     # ``bucketing`` flag is kept (saved runs that have it still load): True means bucket.
     batching: str = "sortish"
+    # Optimizer extras (issue 15; built in train/optim.py). Absent from older runs' spec.json.
+    lr_schedule: str = "constant"
+    clipnorm: float | None = None  # clip each gradient to this L2 norm
 
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
@@ -42,6 +46,12 @@ class TrainConfig:
             self.batching = "bucket"
         if self.batching not in BATCHING:
             raise UsageError(f"--batching: {self.batching!r} is not one of {', '.join(BATCHING)}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise UsageError(
+                f"--lr-schedule: {self.lr_schedule!r} is not one of {', '.join(LR_SCHEDULES)}"
+            )
+        if self.clipnorm is not None and not self.clipnorm > 0:
+            raise UsageError(f"--clipnorm: {self.clipnorm!r} is not allowed; use a number > 0")
 
 
 class TrainEvents:

@@ -100,8 +100,9 @@ def run_training(
             "another --output"
         )
     vec = vectorize(
-        req, spec.vocab, spec.seq_len, use_cache=use_cache, progress=progress, stage=stage
-    )
+        req, spec.vocab, spec.seq_len, use_cache=use_cache, progress=progress, stage=stage,
+        truncate=spec.truncate, head_tokens=spec.head_tail[0],
+    )  # fmt: skip
     notes = list(vec.notes)
     if not resume:
         spec, more = fit_classes(spec, len(vec.label_names), classes_given)

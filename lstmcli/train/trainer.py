@@ -17,9 +17,10 @@ from lstmcli.data.vcache import Vectorized
 from lstmcli.model.spec import ModelSpec
 from lstmcli.rundir.folder import RunFiles
 from lstmcli.train import checkpoint as ckpt
-from lstmcli.train.batches import make_dataset
+from lstmcli.train.batches import epoch_plan, make_dataset
 from lstmcli.train.config import Interrupted, TrainConfig, TrainEvents
 from lstmcli.train.loop import TrainCallback
+from lstmcli.train.optim import make_optimizer
 
 
 @dataclass
@@ -29,12 +30,10 @@ class TrainResult:
     notes: list[str] = field(default_factory=list)
 
 
-def compile_model(model: Any, spec: ModelSpec, cfg: TrainConfig) -> None:
-    from lstmcli.backend.tf import keras
-
-    k = keras()
-    opt_cls = {"rmsprop": k.optimizers.RMSprop, "adam": k.optimizers.Adam}[cfg.optimizer]
-    optimizer = opt_cls() if cfg.lr is None else opt_cls(learning_rate=cfg.lr)
+def compile_model(
+    model: Any, spec: ModelSpec, cfg: TrainConfig, steps_per_epoch: int | None = None
+) -> None:
+    optimizer = make_optimizer(cfg, steps_per_epoch)  # issue 15: schedule and clipping
     loss = "binary_crossentropy" if spec.classes == 1 else "sparse_categorical_crossentropy"
     model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"], jit_compile=cfg.xla)
 
@@ -54,7 +53,7 @@ def train(
     model = build_model(spec, variable_length=True, seed=cfg.seed)
     if embedding_init is not None:
         model.get_layer("embedding").set_weights([embedding_init])
-    compile_model(model, spec, cfg)
+    compile_model(model, spec, cfg, len(epoch_plan(vec.train, cfg, spec.seq_len, 0)))
     state = resume or ckpt.TrainState()
     if resume is not None:
         ckpt.restore(RunFiles(run_dir).checkpoints, model, resume)
