@@ -11,4 +11,6 @@ from lstmcli.cli.app import app
 
 
 def main() -> None:
-    app()
+    # The name, not argv[0]: `python -m lstmcli --show-completion` must print a script for the
+    # `lstmcli` command (its environment variable is _LSTMCLI_COMPLETE).
+    app(prog_name="lstmcli")
