@@ -136,7 +136,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--count", type=int, default=COUNT, help="reviews (half of each class)")
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent.parent / "lstmcli" / "data" / "sample")
+    parser.add_argument(
+        "--out", type=Path, default=Path(__file__).parent.parent / "lstmcli" / "data" / "sample"
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     with open(args.out / "reviews.csv", "w", encoding="utf-8", newline="") as fh:

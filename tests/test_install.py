@@ -41,7 +41,9 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def _run(cmd: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, cwd=cwd, env=_env(**env), capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        cmd, cwd=cwd, env=_env(**env), capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.fixture(scope="module")

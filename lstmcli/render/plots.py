@@ -46,7 +46,10 @@ def learning_curve_figure(history: list[dict[str, Any]]) -> Any:
         ax_acc.plot(epochs, [r[key] for r in history], style, label=key)
     ax_loss.set_title("loss")
     ax_acc.set_title("accuracy")
+    from matplotlib.ticker import MaxNLocator
+
     for ax in (ax_loss, ax_acc):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
         ax.set_xlabel("epoch")
         ax.legend()
         ax.grid(alpha=0.3)
@@ -85,7 +88,7 @@ def confusion_figure(confusion: list[list[int]], labels: list[str], title: str) 
 
 def roc_figure(curves: list[RocCurve], title: str) -> Any:
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(4.6, 4.4), dpi=DPI)
+    fig, ax = plt.subplots(figsize=(4.0, 3.9), dpi=DPI)
     for c in curves:
         ax.plot(c.fpr, c.tpr, label=f"{c.label} (AUC {c.auc:.4f})")
     ax.plot([0, 1], [0, 1], ":", color="grey", label="chance")
