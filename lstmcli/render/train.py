@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from rich.console import Console
+from rich.filesize import decimal
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -100,7 +101,7 @@ class DownloadProgress:
         if total is not None and done >= total:
             self._stop()
             seconds = time.perf_counter() - self.t0
-            self.console.print(f"downloaded {done / 1e6:,.1f} MB in {seconds:,.1f} s", style="dim")
+            self.console.print(f"downloaded {decimal(done)} in {seconds:,.1f} s", style="dim")
 
     def _stop(self) -> None:
         if self.progress is not None:
