@@ -12,8 +12,15 @@ from helpers import invoke
 
 from lstmcli.core import paths
 from lstmcli.data import caches
+from lstmcli.model.arith import human_bytes
 
 DAY = 86_400
+
+
+def disk(path: Path) -> int:
+    """Bytes on disk of a file, or of a folder and everything in it (whole blocks)."""
+    paths_in = [path, *(path.rglob("*") if path.is_dir() else [])]
+    return sum(os.lstat(p).st_blocks * 512 for p in paths_in)
 
 
 def _file(path: Path, size: int, age_days: float) -> Path:
@@ -45,14 +52,17 @@ def test_list_json(filled: dict[str, Path]) -> None:
     assert doc["home"] == str(paths.home())
     by_name = {c["name"]: c for c in doc["caches"]}
     assert list(by_name) == ["vectorized", "xla", "datasets"]
-    assert (by_name["vectorized"]["entries"], by_name["vectorized"]["bytes"]) == (2, 1300)
-    assert (by_name["xla"]["entries"], by_name["xla"]["bytes"]) == (1, 5000)
-    assert (by_name["datasets"]["entries"], by_name["datasets"]["bytes"]) == (1, 100)
+    vec_bytes = disk(filled["vec_old"]) + disk(filled["vec_new"])
+    imdb_bytes = disk(paths.datasets_dir() / "aclImdb")
+    assert (by_name["vectorized"]["entries"], by_name["vectorized"]["bytes"]) == (2, vec_bytes)
+    assert (by_name["xla"]["entries"], by_name["xla"]["bytes"]) == (1, disk(filled["xla_old"]))
+    assert (by_name["datasets"]["entries"], by_name["datasets"]["bytes"]) == (1, imdb_bytes)
+    assert imdb_bytes >= 100 and disk(filled["xla_old"]) >= 5000  # at least the contents
     vec = by_name["vectorized"]
     assert vec["oldest"] == pytest.approx(filled["vec_old"].stat().st_mtime)
     assert vec["newest"] == pytest.approx(filled["vec_new"].stat().st_mtime)
     assert by_name["datasets"]["newest"] == pytest.approx(time.time() - 45 * DAY, abs=60)
-    assert doc["total_bytes"] == 6400
+    assert doc["total_bytes"] == vec_bytes + disk(filled["xla_old"]) + imdb_bytes
 
 
 def test_list_table(filled: dict[str, Path]) -> None:
@@ -61,39 +71,43 @@ def test_list_table(filled: dict[str, Path]) -> None:
     lines = result.stdout.splitlines()
     assert lines[0] == f"lstmcli caches in {paths.home()}"
     row = next(ln for ln in lines if ln.strip().startswith("vectorized"))
-    assert row.split()[1:3] == ["2", "1.27"]  # entries, size (1,300 B = 1.27 KB)
-    assert "Total 6.25 KB" in result.stdout
+    size = human_bytes(disk(filled["vec_old"]) + disk(filled["vec_new"]))
+    assert row.split()[1:4] == ["2", *size.split()]  # entries, size on disk
+    total = json.loads(invoke(["cache", "list", "--json"]).stdout)["total_bytes"]
+    assert f"Total {human_bytes(total)} on disk" in result.stdout
     assert all(len(ln) <= 80 for ln in lines)
 
 
 def test_clear_older_than(filled: dict[str, Path]) -> None:
+    old, new = disk(filled["vec_old"]), disk(filled["vec_new"])
     result = invoke(["cache", "clear", "--older-than", "30", "--json"])
     assert result.exit_code == 0, result.output
     doc = {c["name"]: c for c in json.loads(result.stdout)["caches"]}
-    assert (doc["vectorized"]["removed"], doc["vectorized"]["freed_bytes"]) == (1, 1000)
-    assert (doc["vectorized"]["kept"], doc["vectorized"]["kept_bytes"]) == (1, 300)
+    assert (doc["vectorized"]["removed"], doc["vectorized"]["freed_bytes"]) == (1, old)
+    assert (doc["vectorized"]["kept"], doc["vectorized"]["kept_bytes"]) == (1, new)
     assert (doc["xla"]["removed"], doc["datasets"]["removed"]) == (1, 1)
-    assert json.loads(result.stdout)["freed_bytes"] == 6100
+    freed = sum(c["freed_bytes"] for c in doc.values())
+    assert json.loads(result.stdout)["freed_bytes"] == freed > old
     assert not filled["vec_old"].exists() and filled["vec_new"].exists()
     assert not (paths.datasets_dir() / "aclImdb").exists()
     assert list(paths.datasets_dir().iterdir()) == []  # no hidden leftover either
     again = invoke(["cache", "list", "--json"])
-    assert json.loads(again.stdout)["total_bytes"] == 300
+    assert json.loads(again.stdout)["total_bytes"] == new
 
 
 def test_clear_what_and_dry_run(filled: dict[str, Path]) -> None:
+    xla, imdb = disk(filled["xla_old"]), disk(paths.datasets_dir() / "aclImdb")
+    vec = disk(filled["vec_old"]) + disk(filled["vec_new"])
     dry = invoke(["cache", "clear", "--what", "xla", "--what", "datasets", "--dry-run"])
     assert dry.exit_code == 0, dry.output
-    assert (
-        "xla: would remove 1 entry (4.88 KB)" in dry.stdout and "Would free 4.98 KB" in dry.stdout
-    )
-    assert "vectorized" not in dry.stdout
+    assert f"xla: would remove 1 entry ({human_bytes(xla)})" in dry.stdout
+    assert f"Would free {human_bytes(xla + imdb)}" in dry.stdout and "vectorized" not in dry.stdout
     assert all(p.exists() for p in filled.values())
     done = invoke(["cache", "clear", "--what", "xla"])
-    assert done.exit_code == 0 and "Freed 4.88 KB" in done.stdout
+    assert done.exit_code == 0 and f"Freed {human_bytes(xla)}" in done.stdout
     assert not filled["xla_old"].exists() and filled["vec_old"].exists()
     everything = invoke(["cache", "clear"])
-    assert everything.exit_code == 0 and "Freed 1.37 KB" in everything.stdout
+    assert everything.exit_code == 0 and f"Freed {human_bytes(vec + imdb)}" in everything.stdout
     assert json.loads(invoke(["cache", "list", "--json"]).stdout)["total_bytes"] == 0
 
 

@@ -22,7 +22,7 @@ def render_cache_list(console: Console, caches: list[CacheInfo], home: Path) -> 
     """One row per cache (entries, size, oldest and newest entry)."""
     console.print(f"lstmcli caches in {home}", markup=False)
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    for name, justify in (("cache", "left"), ("entries", "right"), ("size", "right"),
+    for name, justify in (("cache", "left"), ("entries", "right"), ("on disk", "right"),
                           ("oldest", "left"), ("newest", "left")):  # fmt: skip
         table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for c in caches:
@@ -30,8 +30,8 @@ def render_cache_list(console: Console, caches: list[CacheInfo], home: Path) -> 
                       _when(c.oldest), _when(c.newest))  # fmt: skip
     console.print(table)
     total = sum(c.size for c in caches)
-    console.print(f"Total {human_bytes(total)}. Free space: lstmcli cache clear "
-                  "[--older-than DAYS] [--what NAME]", markup=False)  # fmt: skip
+    console.print(f"Total {human_bytes(total)} on disk. To free space: lstmcli cache clear "
+                  "[--older-than DAYS]", markup=False)  # fmt: skip
 
 
 def cache_list_json(caches: list[CacheInfo], home: Path) -> dict[str, Any]:

@@ -39,6 +39,7 @@ img{max-width:100%;height:auto;border:1px solid #e3e7ec;border-radius:4px;backgr
 .note{color:#56616d;font-size:13px} .review{border:1px solid #e3e7ec;border-radius:6px;
  padding:10px 14px;margin:14px 0;background:#fff} .review header{font-size:14px;margin-bottom:6px}
 .words{line-height:1.9} .words span{padding:1px 2px;border-radius:3px}
+.words span.mover{outline:2px solid #1d232a;font-weight:600}
 .legend{display:inline-block;width:220px;height:12px;vertical-align:middle;border-radius:3px;
  margin:0 6px} svg.spark{display:block;width:100%;height:44px;margin-top:6px}
 """
@@ -93,7 +94,10 @@ def _summary_html(s: Summary) -> str:
 def _facts(d: ReportData) -> str:
     data, train = d.info.get("data") or {}, d.info.get("train") or {}
     saved = d.saved_metrics or {}
-    items = [("run folder", str(d.run)), ("data", data.get("name_or_path")),
+    how = [f"--data {data['data']}" if data.get("data") else "", f"seed {data.get('seed', 0)}"]
+    how += [f"--{k.replace('_', '-')} {data[k]}" for k in ("limit", "eval_limit") if data.get(k)]
+    shown = f"{data.get('name_or_path')} ({', '.join(h for h in how if h)})" if data else None
+    items = [("run folder", str(d.run)), ("data", shown),
              ("labels", ", ".join(d.label_names)),
              ("training", ", ".join(f"{k} {train[k]}" for k in ("epochs", "batch_size",
               "optimizer", "lr", "seed") if train.get(k) is not None)),
@@ -182,11 +186,18 @@ def _spark(probs: list[float]) -> str:
             'vector-effect="non-scaling-stroke"/></svg>')  # fmt: skip
 
 
+MOVERS = 5  # words outlined per review: those that changed the probability most
+
+
 def _review_html(r: ReviewView) -> str:
     verdict = '<span class="ok">right</span>' if r.correct else '<span class="bad">wrong</span>'
+    deltas = [p - q for p, q in zip(r.probs, [0.5, *r.probs[:-1]], strict=True)]
+    movers = set(sorted(range(len(deltas)), key=lambda i: -abs(deltas[i]))[:MOVERS])
+    mark = ' class="mover"'
     words = " ".join(
-        f'<span style="background:{_rgba(p)}" title="P({escape(r.shown)}) = {p:.3f}">{escape(w)}</span>'
-        for w, p in zip(r.words, r.probs, strict=True))  # fmt: skip
+        f'<span{mark if i in movers else ""} style="background:{_rgba(p)}" '
+        f'title="P({escape(r.shown)}) = {p:.3f} ({d:+.3f})">{escape(w)}</span>'
+        for i, (w, p, d) in enumerate(zip(r.words, r.probs, deltas, strict=True)))  # fmt: skip
     notes = "".join(f'<p class="note">{escape(n)}</p>' for n in r.notes)
     return (f'<div class="review"><header><b>{escape(r.why)}</b> · true <b>{escape(r.label)}</b> · '
             f"predicted <b>{escape(r.predicted)}</b> ({r.confidence:.3f}) · {verdict} · "
@@ -203,7 +214,7 @@ def _reviews_html(d: ReportData) -> str:
     return (f"<p>Each word is coloured by the model's probability of <b>{escape(shown)}</b> had the "
             f'review ended there: 0 <span class="legend" style="background:{gradient}"></span> 1. '
             "The line under a review follows the same probability word by word (dashed: 0.5). "
-            "Hover a word for its number.</p>" + "".join(_review_html(r) for r in d.reviews))  # fmt: skip
+            f"Outlined: the {MOVERS} words that moved it most. Hover a word for its numbers.</p>" + "".join(_review_html(r) for r in d.reviews))  # fmt: skip
 
 
 def report_html(d: ReportData) -> str:
