@@ -170,3 +170,11 @@ def test_pick_reviews() -> None:
     assert [why for _, why in pick_reviews(p[:3, None], y[:3], 3)].count(
         "most confident wrong"
     ) == 0
+
+
+def test_pick_reviews_shows_a_repeated_text_once() -> None:
+    p = np.array([0.99, 0.99, 0.98, 0.2])
+    y = np.array([1, 1, 1, 0])
+    chosen = pick_reviews(p[:, None], y, 3, texts=["same", "same", "other", "third"])
+    # right: 0 (1 repeats its text); no wrong one; least sure: 3; then right again: 2
+    assert chosen == [(0, "most confident right"), (3, "least sure"), (2, "most confident right")]

@@ -92,9 +92,12 @@ def read_saved_metrics(path: Path) -> dict[str, Any] | None:
     return doc if isinstance(doc, dict) else None
 
 
-def pick_reviews(probs: np.ndarray, labels: np.ndarray, n: int) -> list[tuple[int, str]]:
+def pick_reviews(
+    probs: np.ndarray, labels: np.ndarray, n: int, texts: list[str] | None = None
+) -> list[tuple[int, str]]:
     """Indices of ``n`` reviews: a third the most confident right, a third the most confident
-    wrong, the rest the least sure; when a group runs short the others fill in."""
+    wrong, the rest the least sure; when a group runs short the others fill in. With
+    ``texts``, a text that occurs twice in the split is shown once."""
     p = metrics.class_probs(probs)
     pred, conf = p.argmax(axis=1), p.max(axis=1)
     right = [int(i) for i in np.argsort(-conf, kind="stable") if pred[i] == labels[i]]
@@ -102,12 +105,21 @@ def pick_reviews(probs: np.ndarray, labels: np.ndarray, n: int) -> list[tuple[in
     unsure = [int(i) for i in np.argsort(conf, kind="stable")]
     k = max(1, n // 3)
     chosen: list[tuple[int, str]] = []
+    seen: set[str] = set()
     for pool, why, quota in ((right, "most confident right", k), (wrong, "most confident wrong", k),
                              (unsure, "least sure", n - 2 * k), (right, "most confident right", n),
                              (wrong, "most confident wrong", n)):  # fmt: skip
         taken = {i for i, _ in chosen}
-        for i in [i for i in pool if i not in taken][: max(0, min(quota, n - len(chosen)))]:
+        room = max(0, min(quota, n - len(chosen)))
+        for i in pool:
+            if room == 0:
+                break
+            if i in taken or (texts is not None and texts[i] in seen):
+                continue
             chosen.append((i, why))
+            taken.add(i)
+            seen.add(texts[i] if texts is not None else "")
+            room -= 1
     return chosen
 
 
@@ -141,7 +153,7 @@ def _reviews(
     if n <= 0 or not len(val):
         return []
     probs, _ = predict_encoded(model, run.encode(val.texts), run.seq_len, speed)
-    chosen = pick_reviews(probs, np.asarray(val.labels), n)
+    chosen = pick_reviews(probs, np.asarray(val.labels), n, list(val.texts))
     stage(f"reading {len(chosen)} validation reviews word by word")
     with one_blas_thread():
         return [review_view(run, model, val.texts[i], int(val.labels[i]), why) for i, why in chosen]

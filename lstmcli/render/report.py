@@ -60,11 +60,13 @@ def _img(png: bytes, alt: str) -> str:
     return f'<img src="data:image/png;base64,{data}" alt="{escape(alt)}">'
 
 
-def _rgba(p: float) -> str:
-    """P in [0, 1] → the prediction palette of ``inspect`` (0: red, 1: green), fainter near 0.5."""
+def _rgba(p: float, mid: float = 0.5) -> str:
+    """P in [0, 1] → the prediction palette of ``inspect`` (0: red, 1: green), fainter near
+    ``mid``: 0.5 for two classes, 1/K (a uniform guess) for K."""
     low, high = PALETTE["prediction"]
-    r, g, b = high if p >= 0.5 else low
-    return f"rgba({r},{g},{b},{0.08 + 0.72 * min(abs(p - 0.5) * 2, 1.0):.2f})"
+    r, g, b = high if p >= mid else low
+    strength = (p - mid) / (1 - mid) if p >= mid else (mid - p) / mid
+    return f"rgba({r},{g},{b},{0.08 + 0.72 * min(strength, 1.0):.2f})"
 
 
 def _summary_html(s: Summary) -> str:
@@ -175,13 +177,14 @@ def _metrics_html(ev: Evaluated | None, saved: dict[str, Any] | None) -> str:
     )
 
 
-def _spark(probs: list[float]) -> str:
+def _spark(probs: list[float], mid: float) -> str:
     n = len(probs)
     pts = " ".join(
         f"{(i / max(n - 1, 1)) * 1000:.1f},{(1 - p) * 40 + 2:.1f}" for i, p in enumerate(probs)
     )
     return ('<svg class="spark" viewBox="0 0 1000 44" preserveAspectRatio="none" role="img">'
-            '<line x1="0" y1="22" x2="1000" y2="22" stroke="#bbb" stroke-dasharray="6 6"/>'
+            f'<line x1="0" y1="{(1 - mid) * 40 + 2:.1f}" x2="1000" y2="{(1 - mid) * 40 + 2:.1f}" '
+            'stroke="#bbb" stroke-dasharray="6 6"/>'
             f'<polyline points="{pts}" fill="none" stroke="#2a5599" stroke-width="2" '
             'vector-effect="non-scaling-stroke"/></svg>')  # fmt: skip
 
@@ -189,32 +192,35 @@ def _spark(probs: list[float]) -> str:
 MOVERS = 5  # words outlined per review: those that changed the probability most
 
 
-def _review_html(r: ReviewView) -> str:
+def _review_html(r: ReviewView, mid: float) -> str:
     verdict = '<span class="ok">right</span>' if r.correct else '<span class="bad">wrong</span>'
-    deltas = [p - q for p, q in zip(r.probs, [0.5, *r.probs[:-1]], strict=True)]
+    deltas = [p - q for p, q in zip(r.probs, [mid, *r.probs[:-1]], strict=True)]
     movers = set(sorted(range(len(deltas)), key=lambda i: -abs(deltas[i]))[:MOVERS])
     mark = ' class="mover"'
     words = " ".join(
-        f'<span{mark if i in movers else ""} style="background:{_rgba(p)}" '
+        f'<span{mark if i in movers else ""} style="background:{_rgba(p, mid)}" '
         f'title="P({escape(r.shown)}) = {p:.3f} ({d:+.3f})">{escape(w)}</span>'
         for i, (w, p, d) in enumerate(zip(r.words, r.probs, deltas, strict=True)))  # fmt: skip
     notes = "".join(f'<p class="note">{escape(n)}</p>' for n in r.notes)
     return (f'<div class="review"><header><b>{escape(r.why)}</b> · true <b>{escape(r.label)}</b> · '
             f"predicted <b>{escape(r.predicted)}</b> ({r.confidence:.3f}) · {verdict} · "
             f"{len(r.words):,} words</header><div class=\"words\">{words}</div>"
-            f"{_spark(r.probs)}{notes}</div>")  # fmt: skip
+            f"{_spark(r.probs, mid)}{notes}</div>")  # fmt: skip
 
 
 def _reviews_html(d: ReportData) -> str:
     if not d.reviews:
         return '<p class="note">No reviews: the validation split could not be read.</p>'
     low, high = PALETTE["prediction"]
-    gradient = f"linear-gradient(90deg,rgb{low},#fff,rgb{high})"
-    shown = d.reviews[0].shown if len(d.label_names) == 2 else "the predicted class"
+    k = max(len(d.label_names), 2)
+    mid, centre = (0.5, "0.5") if k == 2 else (1 / k, f"1/{k}")
+    gradient = f"linear-gradient(90deg,rgb{low},#fff {mid:.0%},rgb{high})"
+    shown = d.reviews[0].shown if k == 2 else "the class it predicts in the end"
     return (f"<p>Each word is coloured by the model's probability of <b>{escape(shown)}</b> had the "
-            f'review ended there: 0 <span class="legend" style="background:{gradient}"></span> 1. '
-            "The line under a review follows the same probability word by word (dashed: 0.5). "
-            f"Outlined: the {MOVERS} words that moved it most. Hover a word for its numbers.</p>" + "".join(_review_html(r) for r in d.reviews))  # fmt: skip
+            f'review ended there: 0 <span class="legend" style="background:{gradient}"></span> 1 '
+            f"(white: {centre}). The line under a review follows the same probability word by "
+            f"word (dashed: {centre}). Outlined: the {MOVERS} words that moved it most. Hover a "
+            "word for its numbers.</p>" + "".join(_review_html(r, mid) for r in d.reviews))  # fmt: skip
 
 
 def report_html(d: ReportData) -> str:
