@@ -46,7 +46,7 @@ def list_cmd(as_json: JsonFlag = False) -> None:
 @cache_app.command("clear")
 @handle_errors
 def clear_cmd(
-    what: Annotated[list[What] | None, typer.Option("--what", help="Which cache (repeatable).  [default: all]", show_default=False)] = None,
+    what: Annotated[list[What] | None, typer.Option("--what", help="Which cache (repeatable; default: all).", show_default=False)] = None,
     older_than: Annotated[float | None, typer.Option("--older-than", min=0, help="Only entries not modified for more than DAYS days.", metavar="DAYS")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", "-n", help="Say what would be removed; remove nothing.")] = False,
     as_json: JsonFlag = False,

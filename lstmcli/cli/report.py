@@ -16,7 +16,7 @@ from lstmcli.render.console import stderr_console, stdout
 @command("report")
 def report_cmd(
     run: Annotated[Path, typer.Argument(help="Run folder (or its model.keras).")],
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="The HTML file to write  [default: RUN/report.html]", show_default=False)] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="The HTML file to write (default: RUN/report.html).", show_default=False)] = None,
     data: DataOption = None,
     limit: Annotated[int | None, typer.Option("--limit", min=2, help="Evaluate on N texts of each split (balanced).")] = None,
     reviews: Annotated[int, typer.Option("--reviews", min=0, max=60, help="Validation reviews to show, coloured word by word.")] = 6,
