@@ -39,6 +39,12 @@ BucketingFlag = Annotated[
         rich_help_panel=SpeedPanel,
     ),
 ]
+QuietFlag = Annotated[
+    bool,
+    typer.Option(
+        "--quiet", "-q", help="No progress bars or stage lines; results are still printed."
+    ),
+]
 EvalBatchSize = Annotated[
     int, typer.Option("--eval-batch-size", min=1, max=65_536, rich_help_panel=SpeedPanel)
 ]

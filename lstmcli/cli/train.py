@@ -13,6 +13,7 @@ from lstmcli.cli.options import (
     BucketingFlag,
     DataOption,
     EvalBatchSize,
+    QuietFlag,
     SpeedPanel,
     XlaFlag,
     model_options,
@@ -64,7 +65,9 @@ def train_cmd(
     xla: XlaFlag = True,
     eval_batch_size: EvalBatchSize = 256,
     cache: Annotated[bool, typer.Option("--cache/--no-cache", help="Reuse vectorised data from earlier runs.", rich_help_panel=SpeedPanel)] = True,
+    tensorboard: Annotated[Path | None, _t("--tensorboard", help="Also write TensorBoard logs (loss, accuracy, val_*) to DIR; needs the tensorboard package.")] = None,
     as_json: JsonFlag = False,
+    quiet: QuietFlag = False,
     *,
     spec_flags: dict[str, Any],
 ) -> None:  # fmt: skip
@@ -76,10 +79,11 @@ def train_cmd(
     from lstmcli.data.request import DataRequest
     from lstmcli.model.rules import check_trainable, training_defaults
     from lstmcli.render.plots import learning_curve
-    from lstmcli.render.train import RichTrainEvents, render_outcome, train_json
+    from lstmcli.render.train import DownloadProgress, RichTrainEvents, render_outcome, train_json
     from lstmcli.rundir.folder import RunFiles
     from lstmcli.train.config import Interrupted, TrainConfig
     from lstmcli.train.runner import default_run_dir, run_training
+    from lstmcli.train.tboard import tensorboard_callbacks
 
     if freeze_embedding is not None and embedding_from is None:
         raise fail("--freeze-embedding/--fine-tune-embedding need --embedding-from", EXIT_USAGE)
@@ -101,17 +105,20 @@ def train_cmd(
         clipnorm=clipnorm,
     )  # fmt: skip
     cfg = TrainConfig(**{**settings, **recipe_train(ctx, chosen)})
+    callbacks = tensorboard_callbacks(tensorboard)
     out = stdout()
     status = stderr_console() if as_json else out  # stdout stays clean for --json
     if chosen is not None:
         status.print(f"recipe {chosen.name} ({chosen.source})", style="dim", markup=False)
     run_dir = output or default_run_dir(dataset, spec)
     try:
-        outcome = run_training(
-            req, spec, cfg, run_dir, resume=resume, classes_given=spec_flags.get("classes") is not None,
-            embedding_from=embedding_from, events=RichTrainEvents(status, batch_size),
-            stage=lambda msg: status.print(printable(msg), style="dim", markup=False), use_cache=cache,
-        )  # fmt: skip
+        with DownloadProgress(stderr_console(), quiet) as download:
+            outcome = run_training(
+                req, spec, cfg, run_dir, resume=resume, classes_given=spec_flags.get("classes") is not None,
+                embedding_from=embedding_from, events=RichTrainEvents(status, batch_size, quiet),
+                stage=_stage_printer(status, quiet), progress=download, use_cache=cache,
+                callbacks=callbacks,
+            )  # fmt: skip
     except Interrupted as stop:
         cmd = f"lstmcli train {dataset} --output {run_dir} --resume"
         raise fail(f"{stop}; checkpoint saved. Resume with: {cmd}", 130) from None
@@ -133,6 +140,13 @@ def recipe_train(ctx: typer.Context, chosen: Recipe | None) -> dict[str, Any]:
     return {k: v for k, v in chosen.train.items() if k not in given}
 
 
+def _stage_printer(console: Any, quiet: bool) -> Any:
+    """``stage(message)``: one dim line per stage of a long command, nothing when quiet."""
+    if quiet:
+        return lambda _msg: None
+    return lambda msg: console.print(printable(msg), style="dim", markup=False)
+
+
 @command("evaluate")
 def evaluate_cmd(
     run: Annotated[Path, typer.Argument(help="Run folder (or its model.keras).")],
@@ -144,25 +158,42 @@ def evaluate_cmd(
     xla: XlaFlag = False,
     bucketing: BucketingFlag = True,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, max=65_536, rich_help_panel=SpeedPanel)] = 256,
+    plots: Annotated[bool, typer.Option("--plots", help="Also write confusion_matrix.png and roc_curve.png into the run folder.")] = False,
     as_json: JsonFlag = False,
+    quiet: QuietFlag = False,
 ) -> None:  # fmt: skip
     """Loss, accuracy, precision, recall, F1, ROC AUC and a confusion matrix.
 
-    Example: lstmcli evaluate runs/imdb-lstm
+    Example: lstmcli evaluate runs/imdb-lstm --plots
     """
-    from lstmcli.render.train import render_metrics
-    from lstmcli.rundir.folder import open_run
+    from lstmcli.render.train import DownloadProgress, render_metrics
+    from lstmcli.rundir.folder import RunFiles, open_run
     from lstmcli.train.evaluation import evaluate_run
     from lstmcli.train.predictor import Speed, eval_threads
 
     eval_threads()
     speed = Speed(bucketing, xla, batch_size)
-    result = evaluate_run(open_run(run), dataset, speed, str(data) if data else None, limit)
+    opened = open_run(run)
+    with DownloadProgress(stderr_console(), quiet) as download:
+        result = evaluate_run(opened, dataset, speed, str(data) if data else None, limit, download)
+    title = f"{result.dataset} {result.split} split"
+    written: list[Path] = []
+    if plots:
+        from lstmcli.core.metrics import roc_curves
+        from lstmcli.render.plots import write_eval_plots
+
+        assert result.probs is not None and result.labels is not None
+        curves = roc_curves(result.probs, result.labels, opened.label_names)
+        targets = RunFiles(opened.path).eval_plots(dataset)
+        written = write_eval_plots(result.metrics, curves, title, targets)
     out = stdout()
     if as_json:
-        print_json(out, {"split": result.split, "dataset": result.dataset, **result.metrics})
+        doc = {"split": result.split, "dataset": result.dataset, **result.metrics}
+        print_json(out, doc | ({"plots": [str(p) for p in written]} if plots else {}))
     else:
-        render_metrics(out, result.metrics, f"{result.dataset} {result.split} split")
+        render_metrics(out, result.metrics, title)
+        for path in written:
+            out.print(f"Wrote {printable(str(path))}", markup=False)
 
 
 @command("predict")

@@ -7,6 +7,8 @@ runs/NAME/
   history.csv       one row per epoch
   metrics.json      test metrics, training seconds, samples/s
   learning_curve.png
+  confusion_matrix.png, roc_curve.png   evaluate --plots (…-<dataset>.png for another data set)
+  report.html       lstmcli report
   checkpoints/      mid-epoch and end-of-epoch state for --resume
 """
 
@@ -29,6 +31,7 @@ from lstmcli.model.spec import ModelSpec
 SPEC_FILE, VOCAB_FILE, MODEL_FILE = "spec.json", "vocabulary.txt", "model.keras"
 HISTORY_FILE, METRICS_FILE, CURVE_FILE = "history.csv", "metrics.json", "learning_curve.png"
 CHECKPOINT_DIR = "checkpoints"
+CONFUSION_FILE, ROC_FILE, REPORT_FILE = "confusion_matrix.png", "roc_curve.png", "report.html"
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,22 @@ class RunFiles:
     @property
     def checkpoints(self) -> Path:
         return self.root / CHECKPOINT_DIR
+
+    @property
+    def report(self) -> Path:
+        return self.root / REPORT_FILE
+
+    def eval_plots(self, dataset: str | None = None) -> tuple[Path, Path]:
+        """The confusion-matrix and ROC pictures of ``evaluate --plots``: of the run's own
+        split, or of ``dataset`` (its name in the file names, so neither replaces the other)."""
+        if dataset is None:
+            return self.root / CONFUSION_FILE, self.root / ROC_FILE
+        import re
+
+        slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(dataset).stem)[:40].strip("-.") or "data"
+        return tuple(  # type: ignore[return-value]
+            self.root / f"{Path(name).stem}-{slug}.png" for name in (CONFUSION_FILE, ROC_FILE)
+        )
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,6 +83,7 @@ def run_training(
     stage: Callable[[str], None] = lambda _m: None,
     progress: Callable[[int, int | None], None] | None = None,
     use_cache: bool = True,
+    callbacks: Sequence[Any] = (),
 ) -> TrainOutcome:
     state = None
     extra_info: dict[str, Any] = {}
@@ -121,7 +122,7 @@ def run_training(
     created = not run_dir.exists()
     try:
         return _train_and_report(
-            run_dir, vec, spec, cfg, req, state, init, extra_info, notes, events, stage
+            run_dir, vec, spec, cfg, req, state, init, extra_info, notes, events, stage, callbacks
         )
     except Exception:
         # A run that failed before its first checkpoint leaves nothing behind, so the same
@@ -134,14 +135,15 @@ def run_training(
 def _train_and_report(
     run_dir: Path, vec: Any, spec: ModelSpec, cfg: TrainConfig, req: DataRequest,
     state: Any, init: Any, extra_info: dict[str, Any], notes: list[str],
-    events: TrainEvents | None, stage: Callable[[str], None],
+    events: TrainEvents | None, stage: Callable[[str], None], callbacks: Sequence[Any] = (),
 ) -> TrainOutcome:  # fmt: skip
     write_run_files(
         run_dir, spec, vec.vocabulary, vec.label_names,
         extra={"data": req.to_dict(), "train": dataclasses.asdict(cfg),
                "lstmcli_version": __version__, **extra_info},
     )  # fmt: skip
-    result = train(vec, spec, cfg, run_dir, events, embedding_init=init, resume=state)
+    result = train(vec, spec, cfg, run_dir, events, embedding_init=init, resume=state,
+                   callbacks=callbacks)  # fmt: skip
     stage("evaluating the best model")
     metrics, split = final_metrics(run_dir, vec, spec, cfg)
     st = result.state

@@ -7,6 +7,7 @@ a ``TrainEvents`` object (the CLI draws Rich progress bars from it). Nothing her
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,10 @@ def train(
     events: TrainEvents | None = None,
     embedding_init: np.ndarray | None = None,
     resume: ckpt.TrainState | None = None,
+    callbacks: Sequence[Any] = (),
 ) -> TrainResult:
+    """Fit ``spec`` on ``vec``; ``callbacks`` are more Keras callbacks (TensorBoard), called
+    after the one that validates, so they see ``val_loss`` and ``val_accuracy``."""
     from lstmcli.backend.build import build_model
 
     events = events or TrainEvents()
@@ -69,7 +73,7 @@ def train(
             shuffle=False,  # the batch plans are already shuffled, per epoch and seed
             epochs=cfg.epochs,
             initial_epoch=state.epoch,
-            callbacks=[cb],
+            callbacks=[cb, *callbacks],
             verbose=0,
         )
     except KeyboardInterrupt:
