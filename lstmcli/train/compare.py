@@ -1,0 +1,201 @@
+"""``lstmcli compare``: train every arm on the same data, split, seeds and epochs, each as an
+ordinary run folder inside one comparison folder, and judge the lecture's claims.
+
+Running the same comparison again skips the arms that finished (their ``metrics.json`` is
+written last) and resumes an interrupted one from its last checkpoint, through the same
+``--resume`` machinery as ``train``. A folder that holds a different comparison is refused.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lstmcli.core.errors import DataError, LstmcliError, UsageError
+from lstmcli.data.request import DataRequest
+from lstmcli.rundir.compare import CompareFiles
+from lstmcli.rundir.folder import RunFiles
+from lstmcli.train import checkpoint as ckpt
+from lstmcli.train.arms import ArmPlan
+from lstmcli.train.compare_results import (
+    ArmRow,
+    Comparison,
+    SeedResult,
+    read_seed_result,
+    write_files,
+)
+from lstmcli.train.config import Interrupted, TrainConfig, TrainEvents
+from lstmcli.train.runner import run_training
+
+# Training settings that change what a comparison measures (the rest only change its speed).
+IDENTITY_KEYS = ("epochs", "batch_size", "optimizer", "lr", "patience", "bucketing")
+
+
+@dataclass
+class CompareRequest:
+    data: DataRequest  # its seed and limit are set per arm and seed
+    arms: list[ArmPlan]
+    seeds: list[int]
+    cfg: TrainConfig  # its seed is set per run
+    output: Path
+    use_cache: bool = True
+
+    def plan(self) -> dict[str, Any]:
+        """What makes two comparisons the same one (stored in ``compare.json``)."""
+        data = {k: v for k, v in self.data.to_dict().items() if k not in ("seed", "limit")}
+        plan = {"data": data, "arms": [a.identity() for a in self.arms], "seeds": self.seeds,
+                "train": {k: getattr(self.cfg, k) for k in IDENTITY_KEYS}}  # fmt: skip
+        return json.loads(json.dumps(plan))  # as it reads back from compare.json
+
+
+class CompareEvents(TrainEvents):
+    """Progress hooks of a comparison (the CLI draws them); per-epoch hooks as in ``train``."""
+
+    def plan(self, epochs_left: list[int]) -> None: ...  # one entry per arm run still to train
+    def arm_begin(self, k: int, total: int, name: str, seed: int, action: str) -> None: ...
+    def arm_end(self, k: int, total: int, name: str, result: SeedResult) -> None: ...
+    def stage(self, message: str) -> None: ...
+    def pretrain_progress(self, done: int, total: int, logs: dict[str, Any]) -> None: ...
+    def pretrain_end(self) -> None: ...
+
+
+def _difference(old: dict[str, Any], new: dict[str, Any]) -> str:
+    for key in ("data", "seeds", "train", "arms"):
+        if old.get(key) == new.get(key):
+            continue
+        if key == "train" and isinstance(old.get(key), dict):
+            k = next(k for k in IDENTITY_KEYS if old[key].get(k) != new[key].get(k))
+            return f"{k.replace('_', ' ')} {old[key].get(k)} there, {new[key][k]} now"
+        if key == "arms" and isinstance(old.get(key), list):
+            names = [a.get("name") for a in old[key] if isinstance(a, dict)]
+            return f"arms {', '.join(map(str, names))} there"
+        return f"{key} {old.get(key)} there, {new[key]} now"
+    return "another version of lstmcli"
+
+
+def check_folder(files: CompareFiles, plan: dict[str, Any]) -> None:
+    """Refuse a file, a folder that is not a comparison, or one of a different comparison."""
+    root = files.root
+    if root.exists() and not root.is_dir():
+        raise UsageError(f"--output: {root} is a file; give a folder for the comparison")
+    if not root.is_dir() or not any(root.iterdir()):
+        return
+    if not files.json.is_file():
+        raise UsageError(f"--output: {root} is not empty and holds no comparison "
+                         "(no compare.json); choose a new folder")  # fmt: skip
+    try:
+        old = json.loads(files.json.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{files.json} is corrupt ({type(exc).__name__}); "
+                        "choose a new --output") from None  # fmt: skip
+    if not isinstance(old, dict) or old.get("plan") != plan:
+        diff = _difference(old.get("plan") or {}, plan) if isinstance(old, dict) else "unreadable"
+        raise UsageError(f"--output: {root} holds a different comparison ({diff}); choose "
+                         "another --output, or repeat that comparison's own flags to resume it")  # fmt: skip
+
+
+def run_compare(req: CompareRequest, events: CompareEvents | None = None) -> Comparison:
+    """Train what is missing, resume what was interrupted; return the whole comparison."""
+    events = events or CompareEvents()
+    files, plan = CompareFiles(req.output), req.plan()
+    check_folder(files, plan)
+    files.root.mkdir(parents=True, exist_ok=True)
+    rows = [ArmRow(arm, []) for arm in req.arms]
+    comparison = Comparison(req.output, req.data.name_or_path, rows, plan)
+    jobs = [(row, seed) for row in rows for seed in req.seeds]
+    finished = {}
+    for row, seed in jobs:
+        run_dir = files.run(row.plan.slug, seed)
+        if RunFiles(run_dir).metrics.is_file():
+            finished[(row.plan.slug, seed)] = read_seed_result(run_dir, seed)
+    events.plan([_epochs_left(files.run(r.plan.slug, s), req.cfg.epochs)
+                 for r, s in jobs if (r.plan.slug, s) not in finished])  # fmt: skip
+    try:
+        for k, (row, seed) in enumerate(jobs, 1):
+            result = finished.get((row.plan.slug, seed))
+            if result is None:
+                result = _run_arm(req, files, row.plan, seed, events, (k, len(jobs)))
+            else:
+                events.arm_begin(k, len(jobs), row.plan.name, seed, "done before: skipped")
+            row.results.append(result)
+            events.arm_end(k, len(jobs), row.plan.name, result)
+            comparison.judge()
+            write_files(files, comparison)
+    finally:
+        comparison.judge()
+        write_files(files, comparison)
+    return comparison
+
+
+def _epochs_left(run_dir: Path, epochs: int) -> int:
+    state = _state(run_dir)
+    return max(epochs - state.epoch, 0) if state is not None else epochs
+
+
+def _state(run_dir: Path) -> ckpt.TrainState | None:
+    try:
+        return ckpt.load_state(RunFiles(run_dir).checkpoints)
+    except LstmcliError:
+        return None
+
+
+def _run_arm(
+    req: CompareRequest, files: CompareFiles, arm: ArmPlan, seed: int, events: CompareEvents,
+    where: tuple[int, int],
+) -> SeedResult:  # fmt: skip
+    """Train (or resume) one arm with one seed; a failure is recorded, not raised."""
+    run_dir = files.run(arm.slug, seed)
+    state = _state(run_dir)
+    if state is None and run_dir.exists():
+        shutil.rmtree(run_dir)  # started but killed before its first checkpoint: start again
+    action = (
+        "training" if state is None else f"resuming at epoch {state.epoch + 1}, batch {state.batch}"
+    )
+    events.arm_begin(*where, arm.name, seed, action)
+    try:
+        vectors = None
+        if arm.pretrained and state is None:
+            vectors = ensure_vectors(req, files, arm, seed, events)
+        run_training(
+            req.data.replace(seed=seed, limit=arm.limit), arm.spec,
+            dataclasses.replace(req.cfg, seed=seed), run_dir, resume=state is not None,
+            embedding_from=vectors, events=events, stage=events.stage, use_cache=req.use_cache,
+        )  # fmt: skip
+        return read_seed_result(run_dir, seed)
+    except Interrupted:
+        raise
+    except LstmcliError as exc:
+        return SeedResult(seed, str(run_dir), ok=False, error=str(exc))
+    except Exception as exc:  # an arm that fails must not lose the others: record it, go on
+        detail = (str(exc).strip().splitlines() or [""])[0][:300]
+        return SeedResult(seed, str(run_dir), ok=False, error=f"{type(exc).__name__}: {detail}")
+
+
+def ensure_vectors(
+    req: CompareRequest, files: CompareFiles, arm: ArmPlan, seed: int, events: CompareEvents
+) -> Path:
+    """Word vectors for a pretrained arm, learnt once per seed and width: imdb's unlabelled
+    and training reviews, or the training split of any other data (never its val/test)."""
+    from lstmcli.data.datasets import load_labelled
+    from lstmcli.embed.corpus import pretraining_texts
+    from lstmcli.embed.pretrain import PretrainSettings, pretrain
+
+    path = files.vectors(seed, arm.spec.embed_dim, arm.spec.vocab)
+    if path.is_file():
+        return path
+    if req.data.name_or_path == "imdb":
+        texts = pretraining_texts("imdb", req.data.data_path, seed, None)
+    else:
+        texts = list(load_labelled(req.data.replace(seed=seed, limit=None)).train.texts)
+    events.stage(f"pretraining {arm.spec.embed_dim}-wide word vectors on {len(texts):,} texts")
+    settings = PretrainSettings(dim=arm.spec.embed_dim, vocab=arm.spec.vocab, seed=seed)
+    try:
+        result = pretrain(texts, settings, events.pretrain_progress)
+    finally:
+        events.pretrain_end()
+    result.save(path)
+    return path
