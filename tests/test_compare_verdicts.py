@@ -101,11 +101,11 @@ def test_verdict_lines_name_the_numbers_and_the_size() -> None:
     verdicts = judge_claims(plans, [stats(p.name, accs[p.name]) for p in plans])
     by_key = {v.key: v for v in verdicts}
     assert by_key["lstm-over-simplernn"].verdict == SUPPORTED
-    assert by_key["lstm-over-simplernn"].detail == "LSTM 88.00 ± 0.21 vs SimpleRNN 81.00 ± 0.25"
+    assert by_key["lstm-over-simplernn"].detail == "LSTM: 88.00 ± 0.21 vs SimpleRNN: 81.00 ± 0.25"
     assert by_key["bidirectional"].verdict == CANNOT_TELL
     assert by_key["stacked"].verdict == "not supported at this size"
-    assert by_key["stacked"].detail.endswith("(n = 20,000 labels)")
+    assert by_key["stacked"].detail.endswith("; n = 20,000 labels")
     assert by_key["pretrain"].verdict == SUPPORTED
-    assert by_key["pretrain"].detail.endswith("(n = 2,000 labels)")
+    assert by_key["pretrain"].detail.endswith("; n = 2,000 labels")
     missing = judge_claims(plans, [None] + [stats(p.name, 0.8) for p in plans[1:]])
     assert missing[0].verdict == NOT_MEASURED and missing[0].detail == "SimpleRNN has no results"

@@ -127,11 +127,11 @@ def comparison_table(comparison: Comparison) -> Table:
     table = Table(
         title=f"{comparison.dataset}: {epochs} epochs, seeds {', '.join(map(str, seeds))}"
     )
-    for name, justify in (("model", "left"), ("formula total params", "right"),
-                          ("s/epoch", "right"), ("samples/s", "right"),
-                          ("best val acc (epoch)", "right"),
-                          (f"{split} acc (mean ± spread)", "right"), ("lecture figure", "right")):  # fmt: skip
-        table.add_column(name, justify=justify, no_wrap=name != "model")  # type: ignore[arg-type]
+    acc = "test acc" if split == "test" else "val acc*"
+    table.add_column("model", min_width=12)
+    for name in ("formula total\nparams", "s/epoch", "samples/s", "best val acc\n(epoch)",
+                 f"{acc}\n(mean ± spread)", "lecture\nfigure"):  # fmt: skip
+        table.add_column(name, justify="right", no_wrap=True)
     for row in comparison.rows:
         sec, sps, lec = (
             row.mean_of("s_per_epoch"),
@@ -150,15 +150,15 @@ def render_comparison(console: Console, comparison: Comparison) -> None:
     """The table, the notes under it, the four claims with their verdicts, the files."""
     console.print(comparison_table(comparison))
     if comparison.split == "validation":
-        console.print(f"{comparison.dataset} has no test split: accuracies are on the validation "
-                      "split, which also chose each run's best epoch.", markup=False)  # fmt: skip
+        console.print(f"* {comparison.dataset} has no test split: accuracies are on the "
+                      "validation split, which also chose each run's best epoch.", markup=False)  # fmt: skip
     console.print("s/epoch and samples/s: median over epochs (epoch 1 also compiles the model); "
                   "lecture figure: the total the lecture notes print for that model.", markup=False)  # fmt: skip
     console.print()
     console.print("The lecture's claims", style="bold")
     for i, v in enumerate(comparison.verdicts, 1):
         console.print(f"{i}. {v.claim}", markup=False)
-        console.print(f"   {v.verdict}: {v.detail}", markup=False)
+        console.print(f"   {v.verdict} ({v.detail})", markup=False)
     console.print(f"Rule: {RULE}.", markup=False, style="dim")
     for failure in comparison.failures:
         console.print(f"failed: {failure}", markup=False)

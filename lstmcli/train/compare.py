@@ -29,7 +29,6 @@ from lstmcli.train.compare_results import (
     write_files,
 )
 from lstmcli.train.config import Interrupted, TrainConfig, TrainEvents
-from lstmcli.train.runner import run_training
 
 # Training settings that change what a comparison measures (the rest only change its speed).
 IDENTITY_KEYS = ("epochs", "batch_size", "optimizer", "lr", "patience", "bucketing")
@@ -148,6 +147,8 @@ def _run_arm(
     where: tuple[int, int],
 ) -> SeedResult:  # fmt: skip
     """Train (or resume) one arm with one seed; a failure is recorded, not raised."""
+    from lstmcli.train.runner import run_training  # imports Keras: only when an arm trains
+
     run_dir = files.run(arm.slug, seed)
     state = _state(run_dir)
     if state is None and run_dir.exists():

@@ -128,8 +128,8 @@ def read_seed_result(run_dir: Path, seed: int) -> SeedResult:
         return SeedResult(
             seed, str(run_dir), True, float(metrics["accuracy"]), int(metrics["n"]),
             str(metrics["split"]), best_val, best,
-            statistics.median(r["seconds"] for r in history),
-            statistics.median(r.get("samples_per_s", 0.0) for r in history),
+            round(statistics.median(r["seconds"] for r in history), 3),
+            round(statistics.median(r.get("samples_per_s", 0.0) for r in history), 1),
             summarize(spec).totals.total_params, [r["val_accuracy"] for r in history],
         )  # fmt: skip
     except (

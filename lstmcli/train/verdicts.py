@@ -130,7 +130,7 @@ class Verdict:
     claim: str
     key: str
     verdict: str
-    detail: str  # "LSTM 88.10 ± 0.50 vs SimpleRNN 81.40 ± 1.20", or why it was not measured
+    detail: str  # "LSTM: 88.10 ± 0.50 vs SimpleRNN: 81.40 ± 1.20", or why it was not measured
     better: str | None = None
     worse: str | None = None
 
@@ -155,10 +155,10 @@ def judge_claims(plans: Sequence[ArmPlan], stats: Sequence[ArmStats | None]) -> 
                                *names))  # fmt: skip
             continue
         verdict = judge(a, b)
-        detail = f"{a.name} {a.shown()} vs {b.name} {b.shown()}"
+        detail = f"{a.name}: {a.shown()} vs {b.name}: {b.shown()}"
         if claim.condition is not None:
             n = plans[pair[0]].limit
-            detail += f" (n = {n:,} labels)" if n is not None else " (all training labels)"
+            detail += f"; n = {n:,} labels" if n is not None else "; all training labels"
             if verdict == NOT_SUPPORTED:
                 verdict = f"{NOT_SUPPORTED} at this size"
         out.append(Verdict(claim.text, claim.key, verdict, detail, *names))
