@@ -85,8 +85,8 @@ def test_table_and_verdict_lines(killed_and_resumed: dict[str, Any]) -> None:
     assert claims[1] == "1. Always use LSTM instead of SimpleRNN."
     verdict_lines = [ln.strip() for ln in claims if ln.startswith("   ")]
     assert len(verdict_lines) == 4
-    for line, (better, worse) in zip(verdict_lines, [("LSTM", "SimpleRNN"), ("Bi-LSTM", "LSTM"),
-                                                     ("2×LSTM", "LSTM"), (NAMES[4], NAMES[5])]):  # fmt: skip
+    pairs = [("LSTM", "SimpleRNN"), ("Bi-LSTM", "LSTM"), ("2×LSTM", "LSTM"), (NAMES[4], NAMES[5])]
+    for line, (better, worse) in zip(verdict_lines, pairs, strict=True):
         verdict, detail = re.fullmatch(r"(.+?) \((.+)\)", line).groups()
         assert verdict in VERDICTS, line
         assert re.match(
