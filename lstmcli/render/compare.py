@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -124,24 +125,21 @@ def comparison_table(comparison: Comparison) -> Table:
     split = comparison.split or "test"
     seeds = comparison.plan.get("seeds", [])
     epochs = comparison.plan.get("train", {}).get("epochs")
-    table = Table(
-        title=f"{comparison.dataset}: {epochs} epochs, seeds {', '.join(map(str, seeds))}"
-    )
+    title = f"{comparison.dataset}: {epochs} epochs, seeds {', '.join(map(str, seeds))}"
+    # Light borders and folding cells: the table still fits 80 columns (piped output).
+    table = Table(title=title, box=box.SIMPLE_HEAD)
     acc = "test acc" if split == "test" else "val acc*"
-    table.add_column("model", min_width=12)
+    table.add_column("model", overflow="fold")
     for name in ("formula total\nparams", "s/epoch", "samples/s", "best val acc\n(epoch)",
                  f"{acc}\n(mean ± spread)", "lecture\nfigure"):  # fmt: skip
-        table.add_column(name, justify="right", no_wrap=True)
+        table.add_column(name, justify="right", overflow="fold")
     for row in comparison.rows:
-        sec, sps, lec = (
-            row.mean_of("s_per_epoch"),
-            row.mean_of("samples_per_s"),
-            row.plan.lecture_params,
-        )
+        sec, sps = row.mean_of("s_per_epoch"), row.mean_of("samples_per_s")
+        lec = row.plan.lecture_params
         table.add_row(
             row.plan.name, f"{row.params:,}", "–" if sec is None else f"{sec:.1f}",
             "–" if sps is None else f"{sps:,.0f}", _best_val(row), _accuracy(row),
-            "–" if lec is None else f"{lec:,} params",
+            "–" if lec is None else f"{lec:,}",
         )  # fmt: skip
     return table
 
@@ -153,12 +151,13 @@ def render_comparison(console: Console, comparison: Comparison) -> None:
         console.print(f"* {comparison.dataset} has no test split: accuracies are on the "
                       "validation split, which also chose each run's best epoch.", markup=False)  # fmt: skip
     console.print("s/epoch and samples/s: median over epochs (epoch 1 also compiles the model); "
-                  "lecture figure: the total the lecture notes print for that model.", markup=False)  # fmt: skip
+                  "lecture figure: the parameter total the lecture notes print for that model.", markup=False)  # fmt: skip
     console.print()
     console.print("The lecture's claims", style="bold")
     for i, v in enumerate(comparison.verdicts, 1):
-        console.print(f"{i}. {v.claim}", markup=False)
-        console.print(f"   {v.verdict} ({v.detail})", markup=False)
+        # soft_wrap: one line per verdict, whatever the width (the terminal folds it)
+        console.print(f"{i}. {v.claim}", markup=False, soft_wrap=True)
+        console.print(f"   {v.verdict} ({v.detail})", markup=False, soft_wrap=True)
     console.print(f"Rule: {RULE}.", markup=False, style="dim")
     for failure in comparison.failures:
         console.print(f"failed: {failure}", markup=False)

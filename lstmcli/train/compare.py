@@ -67,8 +67,9 @@ def _difference(old: dict[str, Any], new: dict[str, Any]) -> str:
         if old.get(key) == new.get(key):
             continue
         if key == "train" and isinstance(old.get(key), dict):
-            k = next(k for k in IDENTITY_KEYS if old[key].get(k) != new[key].get(k))
-            return f"{k.replace('_', ' ')} {old[key].get(k)} there, {new[key][k]} now"
+            k = next((k for k in IDENTITY_KEYS if old[key].get(k) != new[key].get(k)), None)
+            if k is not None:
+                return f"{k.replace('_', ' ')} {old[key].get(k)} there, {new[key][k]} now"
         if key == "arms" and isinstance(old.get(key), list):
             names = [a.get("name") for a in old[key] if isinstance(a, dict)]
             return f"arms {', '.join(map(str, names))} there"
@@ -97,37 +98,74 @@ def check_folder(files: CompareFiles, plan: dict[str, Any]) -> None:
                          "another --output, or repeat that comparison's own flags to resume it")  # fmt: skip
 
 
+class _FirstArmFailed(Exception):
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 def run_compare(req: CompareRequest, events: CompareEvents | None = None) -> Comparison:
-    """Train what is missing, resume what was interrupted; return the whole comparison."""
+    """Train what is missing, resume what was interrupted; return the whole comparison.
+
+    An arm that fails is recorded and the others go on; but when the first arm to train
+    fails before any has finished (bad data, most likely), its error is raised as is.
+    """
     events = events or CompareEvents()
     files, plan = CompareFiles(req.output), req.plan()
     check_folder(files, plan)
+    created = not files.root.exists()
     files.root.mkdir(parents=True, exist_ok=True)
-    rows = [ArmRow(arm, []) for arm in req.arms]
-    comparison = Comparison(req.output, req.data.name_or_path, rows, plan)
-    jobs = [(row, seed) for row in rows for seed in req.seeds]
-    finished = {}
-    for row, seed in jobs:
-        run_dir = files.run(row.plan.slug, seed)
-        if RunFiles(run_dir).metrics.is_file():
-            finished[(row.plan.slug, seed)] = read_seed_result(run_dir, seed)
-    events.plan([_epochs_left(files.run(r.plan.slug, s), req.cfg.epochs)
-                 for r, s in jobs if (r.plan.slug, s) not in finished])  # fmt: skip
+    comparison = Comparison(req.output, req.data.name_or_path, [ArmRow(a, []) for a in req.arms],
+                            plan)  # fmt: skip
+    # The plan first: a kill at any later moment leaves a folder the same command resumes.
+    write_files(files, comparison)
     try:
-        for k, (row, seed) in enumerate(jobs, 1):
-            result = finished.get((row.plan.slug, seed))
-            if result is None:
-                result = _run_arm(req, files, row.plan, seed, events, (k, len(jobs)))
-            else:
-                events.arm_begin(k, len(jobs), row.plan.name, seed, "done before: skipped")
-            row.results.append(result)
-            events.arm_end(k, len(jobs), row.plan.name, result)
+        _run_jobs(req, files, comparison, events)
+    except _FirstArmFailed as failed:
+        if created and not any(p.is_dir() for p in files.root.iterdir()):
+            shutil.rmtree(files.root, ignore_errors=True)
+        raise failed.error from None
+    finally:
+        if files.root.is_dir():
             comparison.judge()
             write_files(files, comparison)
-    finally:
+    return comparison
+
+
+def _run_jobs(
+    req: CompareRequest, files: CompareFiles, comparison: Comparison, events: CompareEvents
+) -> None:
+    jobs = [(row, seed) for row in comparison.rows for seed in req.seeds]
+    finished = {}
+    for row, seed in jobs:
+        if RunFiles(files.run(row.plan.slug, seed)).metrics.is_file():
+            finished[(row.plan.slug, seed)] = read_seed_result(files.run(row.plan.slug, seed), seed)
+    events.plan([_epochs_left(files.run(r.plan.slug, s), req.cfg.epochs)
+                 for r, s in jobs if (r.plan.slug, s) not in finished])  # fmt: skip
+    for k, (row, seed) in enumerate(jobs, 1):
+        result = finished.get((row.plan.slug, seed))
+        if result is not None:
+            events.arm_begin(k, len(jobs), row.plan.name, seed, "done before: skipped")
+        else:
+            try:
+                result = _run_arm(req, files, row.plan, seed, events, (k, len(jobs)))
+            except Interrupted:
+                raise
+            except Exception as exc:  # a failing arm must not lose the others: record, go on
+                if not any(r.ok for other in comparison.rows for r in other.results):
+                    raise _FirstArmFailed(exc) from None
+                result = _failed(seed, files.run(row.plan.slug, seed), exc)
+        row.results.append(result)
+        events.arm_end(k, len(jobs), row.plan.name, result)
         comparison.judge()
         write_files(files, comparison)
-    return comparison
+
+
+def _failed(seed: int, run_dir: Path, exc: Exception) -> SeedResult:
+    if isinstance(exc, LstmcliError):
+        return SeedResult(seed, str(run_dir), ok=False, error=str(exc))
+    detail = (str(exc).strip().splitlines() or [""])[0][:300]
+    return SeedResult(seed, str(run_dir), ok=False, error=f"{type(exc).__name__}: {detail}")
 
 
 def _epochs_left(run_dir: Path, epochs: int) -> int:
@@ -146,8 +184,13 @@ def _run_arm(
     req: CompareRequest, files: CompareFiles, arm: ArmPlan, seed: int, events: CompareEvents,
     where: tuple[int, int],
 ) -> SeedResult:  # fmt: skip
-    """Train (or resume) one arm with one seed; a failure is recorded, not raised."""
+    """Train (or resume) one arm with one seed."""
+    from lstmcli.backend.tf import tensorflow
     from lstmcli.train.runner import run_training  # imports Keras: only when an arm trains
+
+    # Each model traces its own inference function; TensorFlow warns about "retracing" when
+    # one process builds many models, which is exactly what a comparison does.
+    tensorflow().get_logger().setLevel("ERROR")
 
     run_dir = files.run(arm.slug, seed)
     state = _state(run_dir)
@@ -157,23 +200,15 @@ def _run_arm(
         "training" if state is None else f"resuming at epoch {state.epoch + 1}, batch {state.batch}"
     )
     events.arm_begin(*where, arm.name, seed, action)
-    try:
-        vectors = None
-        if arm.pretrained and state is None:
-            vectors = ensure_vectors(req, files, arm, seed, events)
-        run_training(
-            req.data.replace(seed=seed, limit=arm.limit), arm.spec,
-            dataclasses.replace(req.cfg, seed=seed), run_dir, resume=state is not None,
-            embedding_from=vectors, events=events, stage=events.stage, use_cache=req.use_cache,
-        )  # fmt: skip
-        return read_seed_result(run_dir, seed)
-    except Interrupted:
-        raise
-    except LstmcliError as exc:
-        return SeedResult(seed, str(run_dir), ok=False, error=str(exc))
-    except Exception as exc:  # an arm that fails must not lose the others: record it, go on
-        detail = (str(exc).strip().splitlines() or [""])[0][:300]
-        return SeedResult(seed, str(run_dir), ok=False, error=f"{type(exc).__name__}: {detail}")
+    vectors = None
+    if arm.pretrained and state is None:
+        vectors = ensure_vectors(req, files, arm, seed, events)
+    run_training(
+        req.data.replace(seed=seed, limit=arm.limit), arm.spec,
+        dataclasses.replace(req.cfg, seed=seed), run_dir, resume=state is not None,
+        embedding_from=vectors, events=events, stage=events.stage, use_cache=req.use_cache,
+    )  # fmt: skip
+    return read_seed_result(run_dir, seed)
 
 
 def ensure_vectors(
