@@ -63,3 +63,28 @@ def test_comparison_json() -> None:
         "supported", "within seed spread: cannot tell", "not supported at this size", "supported",
     ]  # fmt: skip
     assert data["arms"][1]["params"] == 328_353 and data["arms"][1]["lecture_params"] == 328_353
+
+
+def test_time_left_scales_with_texts_and_multiply_adds(console: Console) -> None:
+    from lstmcli.render.compare import CompareProgress
+    from lstmcli.train.compare import PendingRun
+
+    events = CompareProgress(console, batch_size=32)
+    # arm 1: 3 epochs on all texts; arm 2: twice the cost per text, on a quarter of them
+    events.plan([PendingRun(3, 1000, None), PendingRun(3, 2000, 400)])
+    events.arm_begin(1, 2, "A", 0, "training")
+    assert events.left() == "time left: after the first epoch"
+    events.epoch_end({"seconds": 10.0, "samples_per_s": 160.0})  # 1,600 texts in 10 s
+    # left: 2 epochs × 1,600 × 1,000 (20 s) + 3 epochs × 400 × 2,000 (15 s)
+    assert events.left() == "about 35 s left"
+    events.epoch_end({"seconds": 10.0, "samples_per_s": 160.0})
+    events.epoch_end({"seconds": 10.0, "samples_per_s": 160.0})
+    events.arm_end(1, 2, "A", SeedResult(0, "run", True, 0.9, 400, "validation", 0.9, 3, 10.0,
+                                         160.0))  # fmt: skip
+    events.arm_begin(2, 2, "B", 0, "training")
+    assert events.left() == "about 15 s left"
+    events.stop()
+    lines = console.file.getvalue().splitlines()
+    assert lines[0] == "[1/2] A, seed 0: training (time left: after the first epoch)"
+    assert lines[1].strip() == "validation acc 90.00%, best val acc 90.00% (epoch 3), 10.0 s/epoch"
+    assert lines[2] == "[2/2] B, seed 0: training (about 15 s left)"

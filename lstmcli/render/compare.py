@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from rich.table import Table
 
 from lstmcli.core.atomic import atomic_path
 from lstmcli.render.console import counted_progress
-from lstmcli.train.compare import CompareEvents
+from lstmcli.train.compare import CompareEvents, PendingRun
 from lstmcli.train.compare_results import ArmRow, Comparison, SeedResult
 from lstmcli.train.verdicts import RULE
 
@@ -35,23 +36,34 @@ class CompareProgress(CompareEvents):
         self.console, self.batch_size = console, batch_size
         self.progress: Progress | None = None
         self.task: Any = None
-        self.epochs_left, self.epoch_seconds = 0, [0.0, 0]
         self.arm, self.t0, self.seen = "", time.perf_counter(), 0
+        self.runs: list[PendingRun] = []
+        self.current = -1
+        # seconds spent and work done (texts × multiply-adds per text) in the epochs so far
+        self.spent, self.work, self.texts = 0.0, 0.0, 0.0
+        self.epochs, self.all_texts = 0, 0.0
 
     def left(self) -> str:
-        total, count = self.epoch_seconds
-        if not count:
+        """Seconds per unit of work so far × the work left (an epoch costs texts × MACs)."""
+        if self.work <= 0:
             return "time left: after the first epoch"
-        return f"about {_duration(total / count * self.epochs_left)} left"
+        # texts per epoch of an arm without a cap: as last seen, else the mean epoch so far
+        full = self.texts or self.all_texts / max(self.epochs, 1)
+        runs = self.runs[max(self.current, 0) :]
+        work = sum(r.epochs_left * r.macs * min(r.limit or full, full) for r in runs)
+        return f"about {_duration(self.spent / self.work * work)} left"
 
-    def plan(self, epochs_left: list[int]) -> None:
-        self.epochs_left = sum(epochs_left)
+    def plan(self, runs: list[PendingRun]) -> None:
+        self.runs, self.current = list(runs), -1
 
     def arm_begin(self, k: int, total: int, name: str, seed: int, action: str) -> None:
         self.arm = f"arm {k}/{total} {name} (seed {seed})"
+        if not action.startswith("done"):
+            self.current += 1
         tail = f" ({self.left()})" if not action.startswith("done") else ""
         self.console.print(f"[{k}/{total}] {name}, seed {seed}: {action}{tail}", markup=False)
-        if not action.startswith("done"):
+        # A live bar only on a terminal: elsewhere (a file, a pipe) it would leave blank lines.
+        if not action.startswith("done") and self.console.is_terminal:
             self.progress = counted_progress(
                 self.console, "{task.fields[arm]} · {task.description}"
             )
@@ -84,11 +96,15 @@ class CompareProgress(CompareEvents):
         self.progress.update(self.task, completed=batch, stats=stats)
 
     def epoch_end(self, row: dict[str, Any]) -> None:
-        self.epochs_left = max(self.epochs_left - 1, 0)
-        self.epoch_seconds = [
-            self.epoch_seconds[0] + float(row["seconds"]),
-            self.epoch_seconds[1] + 1,
-        ]
+        seconds = float(row["seconds"])
+        texts = seconds * float(row.get("samples_per_s") or 0.0)
+        if 0 <= self.current < len(self.runs):
+            run = self.runs[self.current]
+            self.runs[self.current] = replace(run, epochs_left=max(run.epochs_left - 1, 0))
+            self.spent, self.work = self.spent + seconds, self.work + texts * run.macs
+            self.epochs, self.all_texts = self.epochs + 1, self.all_texts + texts
+            if run.limit is None:
+                self.texts = texts
 
     def arm_end(self, k: int, total: int, name: str, result: SeedResult) -> None:
         self.stop()

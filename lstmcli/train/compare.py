@@ -17,6 +17,7 @@ from typing import Any
 
 from lstmcli.core.errors import DataError, LstmcliError, UsageError
 from lstmcli.data.request import DataRequest
+from lstmcli.model.arith import summarize
 from lstmcli.rundir.compare import CompareFiles
 from lstmcli.rundir.folder import RunFiles
 from lstmcli.train import checkpoint as ckpt
@@ -51,10 +52,19 @@ class CompareRequest:
         return json.loads(json.dumps(plan))  # as it reads back from compare.json
 
 
+@dataclass(frozen=True)
+class PendingRun:
+    """An arm run still to train, for the estimate of the time left (texts × cost per text)."""
+
+    epochs_left: int
+    macs: int  # multiply-adds per text, one forward pass (lstmcli.model.arith)
+    limit: int | None  # texts per epoch, when the arm caps them
+
+
 class CompareEvents(TrainEvents):
     """Progress hooks of a comparison (the CLI draws them); per-epoch hooks as in ``train``."""
 
-    def plan(self, epochs_left: list[int]) -> None: ...  # one entry per arm run still to train
+    def plan(self, runs: list[PendingRun]) -> None: ...  # the arm runs still to train, in order
     def arm_begin(self, k: int, total: int, name: str, seed: int, action: str) -> None: ...
     def arm_end(self, k: int, total: int, name: str, result: SeedResult) -> None: ...
     def stage(self, message: str) -> None: ...
@@ -140,7 +150,8 @@ def _run_jobs(
     for row, seed in jobs:
         if RunFiles(files.run(row.plan.slug, seed)).metrics.is_file():
             finished[(row.plan.slug, seed)] = read_seed_result(files.run(row.plan.slug, seed), seed)
-    events.plan([_epochs_left(files.run(r.plan.slug, s), req.cfg.epochs)
+    events.plan([PendingRun(_epochs_left(files.run(r.plan.slug, s), req.cfg.epochs),
+                            summarize(r.plan.spec).totals.macs_per_sample, r.plan.limit)
                  for r, s in jobs if (r.plan.slug, s) not in finished])  # fmt: skip
     for k, (row, seed) in enumerate(jobs, 1):
         result = finished.get((row.plan.slug, seed))
