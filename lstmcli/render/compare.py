@@ -61,7 +61,8 @@ class CompareProgress(CompareEvents):
         if not action.startswith("done"):
             self.current += 1
         tail = f" ({self.left()})" if not action.startswith("done") else ""
-        self.console.print(f"[{k}/{total}] {name}, seed {seed}: {action}{tail}", markup=False)
+        line = f"[{k}/{total}] {name}, seed {seed}: {action}{tail}"
+        self.console.print(line, markup=False, soft_wrap=True)
         # A live bar only on a terminal: elsewhere (a file, a pipe) it would leave blank lines.
         if not action.startswith("done") and self.console.is_terminal:
             self.progress = counted_progress(
