@@ -4,7 +4,7 @@ runs/compare-NAME/
   compare.json          what was compared (the plan), every arm's results, the verdicts
   compare.csv           one row per arm and seed
   val_curves.png        validation accuracy per epoch, every arm overlaid
-  vectors-seedS.vec     word vectors pretrained for the pretrained arms (one set per seed)
+  vectors-seedS-eE-vV.vec  word vectors for the pretrained arms (per seed, width, vocabulary)
   ARM-seedS/            one ordinary run folder per arm and seed (evaluate, predict, inspect)
 """
 

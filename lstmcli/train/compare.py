@@ -73,18 +73,20 @@ class CompareEvents(TrainEvents):
 
 
 def _difference(old: dict[str, Any], new: dict[str, Any]) -> str:
+    """The first thing that differs between two plans, for the refusal message."""
     for key in ("data", "seeds", "train", "arms"):
-        if old.get(key) == new.get(key):
+        a, b = old.get(key), new.get(key)
+        if a == b:
             continue
-        if key == "train" and isinstance(old.get(key), dict):
-            k = next((k for k in IDENTITY_KEYS if old[key].get(k) != new[key].get(k)), None)
-            if k is not None:
-                return f"{k.replace('_', ' ')} {old[key].get(k)} there, {new[key][k]} now"
-        if key == "arms" and isinstance(old.get(key), list):
-            names = [a.get("name") for a in old[key] if isinstance(a, dict)]
-            return f"arms {', '.join(map(str, names))} there"
-        return f"{key} {old.get(key)} there, {new[key]} now"
-    return "another version of lstmcli"
+        if isinstance(a, dict) and isinstance(b, dict):
+            sub = next((k for k in b if a.get(k) != b.get(k)), None)
+            if sub is not None:
+                return f"{sub.replace('_', ' ')} {a.get(sub)} there, {b[sub]} now"
+        if key == "arms" and isinstance(a, list):
+            names = [str(arm.get("name")) for arm in a if isinstance(arm, dict)]
+            return f"its arms are {', '.join(names)}"
+        return f"{key} {a} there, {b} now"
+    return "made by another version of lstmcli"
 
 
 def check_folder(files: CompareFiles, plan: dict[str, Any]) -> None:
