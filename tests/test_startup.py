@@ -28,6 +28,7 @@ print("HEAVY:" + ",".join(heavy))
         ["shapes", "--bidirectional", "--cell", "gru", "--json"],
         ["train", "--help"],
         ["summary", "--help"],
+        ["compare", "--help"],
     ],
 )
 def test_no_tensorflow_import(args: list[str]) -> None:

@@ -6,7 +6,7 @@ command that silently disappears.
 
 from __future__ import annotations
 
-from lstmcli.cli import cache, embed, interpret, model, report, train  # noqa: F401 (registering)
+from lstmcli.cli import cache, compare, embed, interpret, model, report, train  # noqa: F401 (registering)
 from lstmcli.cli.app import app
 
 

@@ -87,20 +87,9 @@ MODEL_PARAM_NAMES = [p.name for p in MODEL_PARAMS]
 
 def spec_from_flags(base: dict[str, Any] | None = None, **flags: Any) -> ModelSpec:
     """Merge defaults, an optional ``--config`` file and the flags that were given."""
-    from lstmcli.model.spec import ModelSpec, load_config, parse_units
+    from lstmcli.model.spec import merge_flags
 
-    values: dict[str, Any] = dict(base or {})
-    config = flags.pop("config", None)
-    if config is not None:
-        values.update(load_config(Path(config)))
-    stacked = flags.pop("stacked", None)
-    given = {k: v for k, v in flags.items() if v is not None}
-    values.update(given)
-    stacked = stacked if stacked is not None else values.pop("stacked", None)
-    values.pop("stacked", None)
-    if "units" in values or stacked is not None:
-        values["units"] = parse_units(values.get("units", 32), stacked)
-    return ModelSpec.from_dict(values)
+    return merge_flags(base, flags)
 
 
 def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -126,6 +126,31 @@ class ModelSpec:
         return dataclasses.replace(self, **changes)
 
 
+def merge_flags(
+    base: dict[str, Any] | None = None, flags: dict[str, Any] | None = None
+) -> ModelSpec:
+    """Defaults ← an optional ``config`` TOML file ← the given flags (``None`` = not given).
+
+    ``flags`` uses the model flag names (``cell``, ``units``, ``stacked``, ``embed_dim``…);
+    ``stacked`` repeats a single ``units`` width.
+
+    >>> merge_flags({"mask_zero": True}, {"stacked": 2, "units": 16}).units
+    (16, 16)
+    """
+    values: dict[str, Any] = dict(base or {})
+    flags = dict(flags or {})
+    config = flags.pop("config", None)
+    if config is not None:
+        values.update(load_config(Path(config)))
+    stacked = flags.pop("stacked", None)
+    values.update({k: v for k, v in flags.items() if v is not None})
+    stacked = stacked if stacked is not None else values.pop("stacked", None)
+    values.pop("stacked", None)
+    if "units" in values or stacked is not None:
+        values["units"] = parse_units(values.get("units", 32), stacked)
+    return ModelSpec.from_dict(values)
+
+
 def parse_units(value: Any, stacked: int | None = None) -> tuple[int, ...]:
     """``32`` → (32,), ``"64,32"`` → (64, 32); ``stacked`` repeats a single width."""
     if isinstance(value, int) and not isinstance(value, bool):
