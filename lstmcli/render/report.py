@@ -16,7 +16,7 @@ from typing import Any
 from lstmcli.core import atomic
 from lstmcli.interpret.report_data import Evaluated, ReportData, ReviewView
 from lstmcli.model.arith import Summary, human_bytes
-from lstmcli.render.gates import PALETTE
+from lstmcli.render.inspect_common import PALETTE
 from lstmcli.render.model import fmt_shape, weights_text
 from lstmcli.render.plots import learning_curve_figure, png_bytes, roc_figure
 
