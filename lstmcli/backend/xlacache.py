@@ -29,7 +29,7 @@ _TF_TEMP = re.compile(r"^xla_compile_cache_.*-(\d+)-[0-9a-f]+\.tmp$")
 
 
 def cache_dir() -> Path:
-    return paths.home() / "xla-cache"
+    return paths.xla_cache_dir()
 
 
 def damaged_entry(exc: BaseException) -> Path | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import sys
 
-from lstmcli.cli import embed, interpret, model, train  # noqa: F401  (they register commands)
+from lstmcli.cli import cache, compare, embed, interpret, model, report, train  # noqa: F401 (registering)
 from lstmcli.cli.app import app
 
 
@@ -25,4 +25,6 @@ def _safe_streams() -> None:
 
 def main() -> None:
     _safe_streams()
-    app()
+    # The name, not argv[0]: `python -m lstmcli --show-completion` must print a script for the
+    # `lstmcli` command (its environment variable is _LSTMCLI_COMPLETE).
+    app(prog_name="lstmcli")

@@ -113,14 +113,22 @@ def vectorize(
     use_cache: bool = True,
     progress: Callable[[int, int | None], None] | None = None,
     stage: Callable[[str], None] | None = None,
+    truncate: str = "pre",
+    head_tokens: int = 0,
 ) -> Vectorized:
-    """Token ids for train/val/test, from the cache when the same data was seen before."""
+    """Token ids for train/val/test, from the cache when the same data was seen before.
+
+    ``truncate``/``head_tokens``: which tokens of a text longer than ``seq_len`` are kept
+    (``textpipe.encode``)."""
     from lstmcli.data import datasets
     from lstmcli.data.textpipe import adapt_vocabulary, encode
 
     say = stage or (lambda _msg: None)
     use_cache = caching(use_cache)
-    key = vcache.cache_key(cache_identity(req, vocab, seq_len))
+    ident = cache_identity(req, vocab, seq_len)
+    if truncate != "pre":  # which tokens of a long text are kept
+        ident.update(truncate=truncate, head_tokens=head_tokens)
+    key = vcache.cache_key(ident)
     path = vcache.cache_path(key)
     if use_cache:
         atomic.clean_stale(path.parent)  # cache writes that were killed midway
@@ -139,7 +147,8 @@ def vectorize(
     say("encoding texts")
 
     def split(s: Any) -> VectorSplit:
-        return VectorSplit(encode(s.texts, vocabulary, seq_len), s.labels.astype("int64"))
+        enc = encode(s.texts, vocabulary, seq_len, truncate=truncate, head_tokens=head_tokens)
+        return VectorSplit(enc, s.labels.astype("int64"))
 
     vec = Vectorized(
         vocabulary=vocabulary,

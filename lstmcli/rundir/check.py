@@ -134,7 +134,10 @@ def _first_mismatch(model: Any, spec: ModelSpec, words: int) -> str | None:
     length = model.inputs[0].shape[1] if len(model.inputs[0].shape) > 1 else None
     if length is not None and int(length) != spec.seq_len:
         return f"it reads {int(length)} timesteps, spec.json says seq_len {spec.seq_len}"
-    out = int(model.outputs[0].shape[-1])
-    if out != spec.classes:
-        return f"it has {out} output(s), spec.json says classes {spec.classes}"
+    from lstmcli.model.arith import layer_rows
+
+    out, want = int(model.outputs[0].shape[-1]), layer_rows(spec)[-1].output_shape[-1]
+    if out != want:
+        said = f"classes {spec.classes}" if spec.head == "dense" else f"{want} outputs"
+        return f"it has {out} output(s), spec.json says {said}"
     return None

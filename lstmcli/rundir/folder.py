@@ -7,6 +7,8 @@ runs/NAME/
   history.csv       one row per epoch
   metrics.json      test metrics, training seconds, samples/s
   learning_curve.png
+  confusion_matrix.png, roc_curve.png   evaluate --plots (…-<dataset>.png for another data set)
+  report.html       lstmcli report
   checkpoints/      mid-epoch and end-of-epoch state for --resume
   .lock             held by the train that writes the folder (see ``lock.py``)
 
@@ -33,6 +35,7 @@ from lstmcli.model.spec import ModelSpec
 SPEC_FILE, VOCAB_FILE, MODEL_FILE = "spec.json", "vocabulary.txt", "model.keras"
 HISTORY_FILE, METRICS_FILE, CURVE_FILE = "history.csv", "metrics.json", "learning_curve.png"
 CHECKPOINT_DIR, LOCK_FILE = "checkpoints", ".lock"
+CONFUSION_FILE, ROC_FILE, REPORT_FILE = "confusion_matrix.png", "roc_curve.png", "report.html"
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,22 @@ class RunFiles:
         clean_stale(self.root)
         return [p for p in self.root.iterdir() if p.name != LOCK_FILE and not is_temp(p.name)]
 
+    @property
+    def report(self) -> Path:
+        return self.root / REPORT_FILE
+
+    def eval_plots(self, dataset: str | None = None) -> tuple[Path, Path]:
+        """The confusion-matrix and ROC pictures of ``evaluate --plots``: of the run's own
+        split, or of ``dataset`` (its name in the file names, so neither replaces the other)."""
+        if dataset is None:
+            return self.root / CONFUSION_FILE, self.root / ROC_FILE
+        import re
+
+        slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(dataset).stem)[:40].strip("-.") or "data"
+        return tuple(  # type: ignore[return-value]
+            self.root / f"{Path(name).stem}-{slug}.png" for name in (CONFUSION_FILE, ROC_FILE)
+        )
+
 
 @dataclass
 class Run:
@@ -113,7 +132,19 @@ class Run:
         """Ragged token ids (``textpipe.Encoded``) with this run's vocabulary."""
         from lstmcli.data.textpipe import encode
 
-        return encode(texts, self.vocabulary, self.seq_len)
+        cut = self.spec.truncate, self.spec.head_tail[0]
+        return encode(texts, self.vocabulary, self.seq_len, truncate=cut[0], head_tokens=cut[1])
+
+    def cut_words(self, words: list[str]) -> tuple[list[str], str]:
+        """The words of a text longer than ``seq_len`` that the model reads, and a note."""
+        from lstmcli.data.textpipe import kept
+
+        spec, n, t = self.spec, len(words), self.seq_len
+        read = [words[i] for i in kept(n, t, spec.truncate, spec.head_tail[0])]
+        how = {"pre": f"the last {t}", "post": f"the first {t}"}.get(spec.truncate)
+        how = how or "the first {} and the last {}".format(*spec.head_tail)
+        why = "seq_len" if spec.truncate == "pre" else f"seq_len, --truncate {spec.truncate}"
+        return read, f"only {how} of {n} words are read ({why})"
 
     def padded(self, texts: Sequence[str], length: int | None = None) -> np.ndarray:
         """(n, T) int32 token ids padded at the front to ``length`` (default ``seq_len``)."""
@@ -137,8 +168,7 @@ def write_run_files(
         "model": spec.to_dict(),
         "labels": list(label_names),
         "vocabulary_sha256": vocabulary_hash(vocabulary),
-        "text": {"padding": "pre", "truncating": "pre", "standardize": "lower, no <br />, "
-                 "no punctuation"},
+        "text": text_entry(spec),
         **(extra or {}),
     }  # fmt: skip
     atomic.write_json(folder / SPEC_FILE, info)
@@ -152,11 +182,27 @@ def vocabulary_hash(vocabulary: list[str]) -> str:
     ).hexdigest()
 
 
+def text_entry(spec: ModelSpec) -> dict[str, Any]:
+    """How the run turns text into token ids (``read_info`` holds the model entry to it)."""
+    entry: dict[str, Any] = {"padding": "pre", "truncating": spec.truncate}
+    if spec.truncate == "head+tail":
+        entry["head_tokens"] = spec.head_tail[0]
+    return {**entry, "standardize": "lower, no <br />, no punctuation"}
+
+
 def read_info(folder: Path) -> tuple[dict[str, Any], ModelSpec, list[str]]:
     """``spec.json`` of a run folder: the whole document, its model spec and its labels."""
     from lstmcli.rundir.check import read_spec_json
 
-    return read_spec_json(folder / SPEC_FILE)
+    spec_path = folder / SPEC_FILE
+    info, spec, labels = read_spec_json(spec_path)
+    text = info.get("text")
+    if isinstance(text, dict) and "truncating" in text:
+        # A run written before --truncate existed says "pre" here and nothing in "model".
+        keys, want = ("truncating", "head_tokens"), text_entry(spec)
+        if any(text.get(k) != want.get(k) for k in keys):
+            raise DataError(f"{spec_path}: key 'text' disagrees with key 'model' (truncating)")
+    return info, spec, labels
 
 
 def read_vocabulary(folder: Path) -> list[str]:

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from lstmcli.data.batching import bucket_lengths, plan_batches
+from lstmcli.data.batching import bucket_lengths, plan_batches, sortish_batches
 from lstmcli.data.textpipe import pad_batch
 from lstmcli.data.vcache import VectorSplit
 from lstmcli.model.spec import ModelSpec
@@ -14,9 +14,12 @@ from lstmcli.train.config import TrainConfig
 
 
 def epoch_plan(split: VectorSplit, cfg: TrainConfig, seq_len: int, epoch: int) -> list[Any]:
+    """This epoch's batches, the same for the same seed and epoch (``--resume`` relies on it)."""
     rng = np.random.default_rng([cfg.seed, epoch])
     buckets = bucket_lengths(seq_len)
-    if not cfg.bucketing:
+    if cfg.batching == "sortish":
+        return sortish_batches(split.enc.lengths, cfg.batch_size, buckets, rng)
+    if cfg.batching == "random":
         # One padded length for every batch: the smallest bucket that holds the longest text
         # (500 on IMDB, 64 on short texts), so short-text data is not padded to --seq-len.
         longest = int(split.enc.lengths.max(initial=1))

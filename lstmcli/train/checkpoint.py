@@ -130,6 +130,12 @@ def load(folder: Path) -> Checkpoint | None:
     raise DataError(f"--resume: no usable checkpoint: {problems[0]}; start a new run")
 
 
+def load_state(folder: Path) -> TrainState | None:
+    """The newest readable checkpoint's state (None when the run has none)."""
+    found = load(folder)
+    return found.state if found is not None else None
+
+
 def restore(model: Any, ck: Checkpoint) -> None:
     """Put the checkpointed variables and optimizer state back into a compiled model."""
     _assign(model.variables, ck.variables, ck.path, "the model")

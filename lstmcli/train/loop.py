@@ -113,6 +113,8 @@ class TrainCallback(_base()):  # type: ignore[misc]
         seconds = st.epoch_seconds + time.perf_counter() - self.t0
         means = self.combined(logs) if logs else dict(st.epoch_means)
         val = self.validate()
+        if logs is not None:  # the callbacks after this one (TensorBoard) see them too
+            logs.update(means | val)
         samples = st.epoch_samples
         row = {
             "epoch": epoch + 1,

@@ -10,7 +10,7 @@ import dataclasses
 import re
 import shutil
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,7 +77,7 @@ def run_training(
     stage: Callable[[str], None] = lambda _m: None,
     progress: Callable[[int, int | None], None] | None = None,
     use_cache: bool = True,
-    callbacks: list[Any] | None = None,
+    callbacks: Sequence[Any] = (),
     finish: Callable[[TrainOutcome], None] | None = None,
 ) -> TrainOutcome:
     """Start a run in ``run_dir`` or (``resume``) continue it; the folder is locked
@@ -115,11 +115,12 @@ def run_training(
 def _start(
     req: DataRequest, spec: ModelSpec, cfg: TrainConfig, run_dir: Path, classes_given: bool,
     embedding_from: Path | None, events: TrainEvents | None, stage: Callable[[str], None],
-    progress: Any, use_cache: bool, callbacks: list[Any] | None,
+    progress: Any, use_cache: bool, callbacks: Sequence[Any],
 ) -> TrainOutcome:  # fmt: skip
     vec = vectorize(
-        req, spec.vocab, spec.seq_len, use_cache=use_cache, progress=progress, stage=stage
-    )
+        req, spec.vocab, spec.seq_len, use_cache=use_cache, progress=progress, stage=stage,
+        truncate=spec.truncate, head_tokens=spec.head_tail[0],
+    )  # fmt: skip
     spec, more = fit_classes(spec, len(vec.label_names), classes_given)
     notes = list(vec.notes) + more
     init, extra_info = None, {}
@@ -150,7 +151,7 @@ def _start(
 def _resume(
     req: DataRequest, spec: ModelSpec, cfg: TrainConfig, run_dir: Path, given: frozenset[str],
     events: TrainEvents | None, stage: Callable[[str], None], progress: Any, use_cache: bool,
-    callbacks: list[Any] | None,
+    callbacks: Sequence[Any],
 ) -> TrainOutcome:  # fmt: skip
     files = RunFiles(run_dir)
     if not files.spec.is_file():
@@ -181,8 +182,9 @@ def _resume(
     st = ck.state
     stage(f"resuming {run_dir} at epoch {st.epoch + 1}, batch {st.batch}")
     vec = vectorize(
-        req, spec.vocab, spec.seq_len, use_cache=use_cache, progress=progress, stage=stage
-    )
+        req, spec.vocab, spec.seq_len, use_cache=use_cache, progress=progress, stage=stage,
+        truncate=spec.truncate, head_tokens=spec.head_tail[0],
+    )  # fmt: skip
     resume.check_same_data(run_dir, info, req, vec, vocabulary, labels)
     notes = list(vec.notes)
     if st.done:

@@ -14,6 +14,7 @@ has left), and an epoch whose batches were all trained before the interruption i
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,9 +26,10 @@ from lstmcli.core.errors import DataError
 from lstmcli.data.vcache import Vectorized
 from lstmcli.model.spec import ModelSpec
 from lstmcli.train import checkpoint as ckpt
-from lstmcli.train.batches import make_dataset
+from lstmcli.train.batches import epoch_plan, make_dataset
 from lstmcli.train.config import Interrupted, TrainConfig, TrainEvents
 from lstmcli.train.loop import TrainCallback
+from lstmcli.train.optim import make_optimizer
 
 MAX_CACHE_REPAIRS = 16
 
@@ -39,12 +41,10 @@ class TrainResult:
     notes: list[str] = field(default_factory=list)
 
 
-def compile_model(model: Any, spec: ModelSpec, cfg: TrainConfig) -> None:
-    from lstmcli.backend.tf import keras
-
-    k = keras()
-    opt_cls = {"rmsprop": k.optimizers.RMSprop, "adam": k.optimizers.Adam}[cfg.optimizer]
-    optimizer = opt_cls() if cfg.lr is None else opt_cls(learning_rate=cfg.lr)
+def compile_model(
+    model: Any, spec: ModelSpec, cfg: TrainConfig, steps_per_epoch: int | None = None
+) -> None:
+    optimizer = make_optimizer(cfg, steps_per_epoch)  # issue 15: schedule and clipping
     loss = "binary_crossentropy" if spec.classes == 1 else "sparse_categorical_crossentropy"
     model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"], jit_compile=cfg.xla)
 
@@ -57,18 +57,19 @@ def train(
     events: TrainEvents | None = None,
     embedding_init: np.ndarray | None = None,
     resume: ckpt.Checkpoint | None = None,
-    callbacks: list[Any] | None = None,
+    callbacks: Sequence[Any] = (),
     run_id: str = "",
 ) -> TrainResult:
     """Train from scratch, or from the checkpoint ``resume``; ``callbacks``: more Keras
-    callbacks for every ``fit``; ``run_id``: the run's id, which its models carry."""
+    callbacks for every ``fit`` (TensorBoard), called after the one that validates, so they
+    see ``val_loss`` and ``val_accuracy``; ``run_id``: the run's id, which its models carry."""
     from lstmcli.backend.build import build_model
 
     events = events or TrainEvents()
     model = build_model(spec, variable_length=True, seed=cfg.seed)
     if embedding_init is not None:
         model.get_layer("embedding").set_weights([embedding_init])
-    compile_model(model, spec, cfg)
+    compile_model(model, spec, cfg, len(epoch_plan(vec.train, cfg, spec.seq_len, 0)))
     state = resume.state if resume is not None else ckpt.TrainState(run_id=run_id)
     if resume is not None:
         ckpt.restore(model, resume)
@@ -78,7 +79,7 @@ def train(
         if resume is not None:
             cb.saved_at = (state.epoch, state.batch)
         try:
-            _fit_all(model, make_dataset(vec.train, spec, cb.train_batches), cb, callbacks or [])
+            _fit_all(model, make_dataset(vec.train, spec, cb.train_batches), cb, list(callbacks))
         except KeyboardInterrupt as exc:  # a second signal: the state may be half-updated
             raise _forced(cb, exc) from None
         finally:
