@@ -201,7 +201,7 @@ def read_info(folder: Path) -> tuple[dict[str, Any], ModelSpec, list[str]]:
         # A run written before --truncate existed says "pre" here and nothing in "model".
         keys, want = ("truncating", "head_tokens"), text_entry(spec)
         if any(text.get(k) != want.get(k) for k in keys):
-            raise DataError(f"{spec_path}: key 'text' disagrees with key 'model' (truncating)")
+            raise DataError(f"{spec_path} is corrupt (its text and model entries disagree)")
     return info, spec, labels
 
 
