@@ -47,11 +47,53 @@ def damaged_entry(exc: BaseException) -> Path | None:
     return path if inside and path.name.endswith(".pb") else None
 
 
-def drop_damaged(exc: BaseException) -> bool:
-    """Delete the damaged entry ``exc`` names, with one warning; False if it names none."""
-    path = damaged_entry(exc)
-    if path is None:
+def _varint(data: bytes, i: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        if i >= len(data) or shift > 63:
+            raise ValueError("truncated varint")
+        byte = data[i]
+        value, i, shift = value | (byte & 0x7F) << shift, i + 1, shift + 7
+        if not byte & 0x80:
+            return value, i
+
+
+def _fields(data: bytes) -> dict[int, list[bytes | int]]:
+    """Protocol-buffer wire format, one level: field number → values. Raises ValueError."""
+    fields: dict[int, list[bytes | int]] = {}
+    i = 0
+    while i < len(data):
+        key, i = _varint(data, i)
+        number, kind = key >> 3, key & 7
+        if number == 0 or kind not in (0, 1, 2, 5):
+            raise ValueError("not protocol-buffer data")
+        if kind == 0:
+            value, i = _varint(data, i)
+            fields.setdefault(number, []).append(value)
+            continue
+        size, i = _varint(data, i) if kind == 2 else ({1: 8, 5: 4}[kind], i)
+        if i + size > len(data):
+            raise ValueError("truncated")
+        fields.setdefault(number, []).append(data[i : i + size])
+        i += size
+    return fields
+
+
+def entry_ok(path: Path) -> bool:
+    """Whether a cache entry is whole: a serialized entry (key, program, executable) whose key
+    names an XLA device. (TensorFlow reports some damage without naming the file.)"""
+    try:
+        top = _fields(path.read_bytes())
+        key = top.get(1, [None])[0]
+        if not isinstance(key, bytes) or not {2, 3} & set(top):
+            return False
+        device = _fields(key).get(3, [b""])[0]
+        return isinstance(device, bytes) and device.startswith(b"XLA_")
+    except (OSError, ValueError):
         return False
+
+
+def _drop(path: Path) -> bool:
     try:
         path.unlink()
     except FileNotFoundError:
@@ -61,9 +103,19 @@ def drop_damaged(exc: BaseException) -> bool:
     warnings.warn(
         f"XLA program cache entry {path} was damaged; deleted it and compiled again",
         LstmcliWarning,
-        stacklevel=2,
+        stacklevel=3,
     )
     return True
+
+
+def drop_damaged(exc: BaseException) -> bool:
+    """Delete the damaged entries behind ``exc``, each with one warning; False if there are
+    none. The entry the error names, or else every entry that is not whole."""
+    if type(exc).__name__ not in ("DataLossError", "OutOfRangeError"):
+        return False
+    named = damaged_entry(exc)
+    bad = [named] if named else [p for p in sorted(cache_dir().glob("*.pb")) if not entry_ok(p)]
+    return any([_drop(p) for p in bad])
 
 
 def unwritable(exc: BaseException) -> str | None:
