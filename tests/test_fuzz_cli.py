@@ -14,9 +14,13 @@ out of the fuzz.
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
+import shutil
+import signal
+import tempfile
 import time
 import zipfile
 from collections import Counter
@@ -46,7 +50,7 @@ STATS: dict[str, object] = {
     "control": {},  # message -> args: raw control characters echoed to the terminal
     "problems": {},  # with LSTMCLI_FUZZ_KEEP_GOING=1: problem -> the first few invocations
 }
-FUZZ_TESTS = ("soup", "model", "run", "train")
+FUZZ_TESTS = ("soup", "model", "run", "train", "env", "swap")
 RAN: set[str] = set()
 # Set LSTMCLI_FUZZ_STRICT=1 to fail on "unexpected <Error>" messages too (the catch-all handler).
 STRICT = bool(os.environ.get("LSTMCLI_FUZZ_STRICT"))
@@ -1125,6 +1129,238 @@ def test_known_good_invocations(world: World) -> None:
         assert result.exit_code == 0, (args, result.stderr)
 
 
+# ----------------------------------------------------------------------------- the environment
+# Issue 17: the same commands in a hostile environment: damaged caches and checkpoints,
+# full and read-only cache folders (ENOSPC and EROFS raised where the cache is written),
+# leftovers of killed processes, stop signals at random points (then --resume), and run
+# folders whose files come from different runs. Each case ends in the right result (exit 0,
+# equal to the clean environment's), a refusal (one line; 128+N for a signal), or a silent
+# wrong result (exit 0, another result), which must never happen.
+
+ENV: Counter = Counter()
+ENV_LOG: list[tuple] = []  # (cache, signal hook, signal, at, twice, damage, first exit code)
+ENV_ARGS = ["--cell", "simplernn", "--units", "3", "--embed-dim", "3", "--vocab", "40",
+            "--seq-len", "12", "--batch-size", "4", "--epochs", "2", "--checkpoint-every", "2",
+            "--no-xla", "--dropout", "0.1", "--optimizer", "adam", "--lr", "0.02"]  # fmt: skip
+
+
+ENV_CACHE_KINDS = ("flip", "truncate", "enospc", "erofs", "leftovers", "no-cache", "none")
+# Where a signal may come, and how often that point is reached in one run of ENV_ARGS
+# (20 training texts: 5 batches an epoch; checkpoints after batches 2 and 4, at each
+# epoch's end, and when the run is done).
+ENV_HOOKS = {"none": 0, "vectorize": 1, "batch_end": 10, "checkpoint": 7, "epoch_end": 2,
+             "train_end": 1}  # fmt: skip
+
+
+@dataclass
+class EnvWorld:
+    root: Path
+    data: Path
+    warm_home: Path  # holds the vectorised-data cache entry of ``data``
+    base: Path  # the run trained in a clean environment
+    runs: dict[str, Path]  # intact runs whose files the swap cases mix
+    answers: dict[str, str]  # run name -> its ``predict --json`` output
+
+
+def _env_history(run: Path) -> list[tuple[str, ...]]:
+    rows = (run / "history.csv").read_text().splitlines()[1:]
+    return [tuple(r.split(",")[:5]) for r in rows]
+
+
+def _env_arrays(run: Path) -> dict[str, np.ndarray]:
+    state = json.loads((run / "checkpoints" / "state.json").read_text())
+    with np.load(run / "checkpoints" / state["weights_file"]) as z:
+        return {k: z[k] for k in z.files if k != "state"}
+
+
+def _same_as_base(run: Path, base: Path) -> bool:
+    got, want = _env_history(run), _env_history(base)
+    if len(got) != len(want) or any(
+        g[0] != w[0] or g[3:] != w[3:] or not all(
+            math.isclose(float(a), float(b), rel_tol=1e-6) for a, b in zip(g[1:3], w[1:3], strict=True))
+        for g, w in zip(got, want, strict=True)
+    ):  # fmt: skip
+        return False
+    a, b = _env_arrays(run), _env_arrays(base)
+    return sorted(a) == sorted(b) and all(np.allclose(a[k], b[k], rtol=0, atol=1e-6) for k in a)
+
+
+@pytest.fixture(scope="module")
+def env_world(world: World, tmp_path_factory: pytest.TempPathFactory) -> EnvWorld:
+    import random
+
+    root = tmp_path_factory.mktemp("fuzz_env")
+    rng = random.Random(0)
+    words = (["great", "fun", "moving", "superb"], ["dull", "boring", "bad", "awful"])
+    lines = ["text,label"] + [
+        f"{' '.join(rng.choices(words[i % 2], k=3))} {rng.choice(['film', 'plot', 'the'])},"
+        f"{('neg', 'pos')[i % 2]}"
+        for i in range(24)
+    ]  # fmt: skip
+    data = _write(root / "env.csv", "\n".join(lines) + "\n")
+    warm, base = root / "warm_home", root / "base"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LSTMCLI_HOME", str(warm))
+        result = RUNNER.invoke(app, ["train", str(data), *ENV_ARGS, "--output", str(base)])
+    assert result.exit_code == 0, result.output
+    runs = {"base": base, "run": world.run, "bigru": world.bigru}
+    answers = {}
+    for name, run in runs.items():
+        done = RUNNER.invoke(app, ["predict", str(run), "great fun film", "bad plot", "--json"])
+        assert done.exit_code == 0, done.output
+        answers[name] = done.stdout
+    return EnvWorld(root, data, warm, base, runs, answers)
+
+
+def _env_case_dir(w: EnvWorld) -> Path:
+    ENV["dirs"] += 1
+    folder = w.root / f"case{ENV['dirs']}"
+    shutil.copytree(w.warm_home, folder / "home")
+    return folder
+
+
+def _perturb_cache(kind: str, home: Path, out: Path, mp: pytest.MonkeyPatch, draw) -> None:
+    vectorized = home / "vectorized"
+    [entry] = sorted(vectorized.glob("*.npz"))
+    if kind == "flip":
+        data = bytearray(entry.read_bytes())
+        data[draw(st.integers(0, len(data) - 1))] ^= 1 << draw(st.integers(0, 7))
+        entry.write_bytes(bytes(data))
+    elif kind == "truncate":
+        entry.write_bytes(entry.read_bytes()[: draw(st.integers(0, entry.stat().st_size - 1))])
+    elif kind in ("enospc", "erofs"):
+        entry.unlink()
+        code = errno.ENOSPC if kind == "enospc" else errno.EROFS
+        real = tempfile.mkstemp
+
+        def mkstemp(*args, **kw):
+            if str(kw.get("dir", "")).startswith(str(home)):
+                raise OSError(code, os.strerror(code))
+            return real(*args, **kw)
+
+        mp.setattr(tempfile, "mkstemp", mkstemp)
+    elif kind == "leftovers":
+        _write(vectorized / ".ab.npz.tmp999999999-x.npz", b"half")
+        _write(out / ".lock", "process 999999999 on elsewhere, since 2020-01-01 00:00:00")
+        _write(out / ".spec.json.tmp999999999-y", "{")
+    elif kind == "no-cache":
+        mp.setenv("LSTMCLI_NO_CACHE", "1")
+
+
+def _signal_hooks(mp: pytest.MonkeyPatch, where: str, at: int, signum: int, twice: bool) -> None:
+    """Send ``signum`` to this process at the ``at``-th call of the events hook ``where``."""
+    import lstmcli.render.train as render_train
+    import lstmcli.train.runner as runner
+
+    calls = Counter()
+
+    def fire() -> None:
+        calls[where] += 1
+        if calls[where] == at:
+            os.kill(os.getpid(), signum)
+            if twice:
+                os.kill(os.getpid(), signum)
+
+    if where == "vectorize":
+        real = runner.vectorize
+        mp.setattr(runner, "vectorize", lambda *a, **k: (fire(), real(*a, **k))[1])
+        return
+    original = getattr(render_train.RichTrainEvents, where)
+
+    def hook(self, *args):
+        original(self, *args)
+        fire()
+
+    mp.setattr(render_train.RichTrainEvents, where, hook)
+
+
+def _damage_checkpoint(kind: str, out: Path) -> None:
+    folder = out / "checkpoints"
+    state = folder / "state.json"
+    if kind == "state" and state.exists():
+        state.write_text("{not json")
+    elif kind == "newest" and state.exists():
+        newest = folder / json.loads(state.read_text())["weights_file"]
+        newest.write_bytes(newest.read_bytes()[:100])
+
+
+def _one_line_refusal(result, codes: tuple[int, ...]) -> bool:
+    lines = [ln for ln in result.stderr.split("\n") if ln.startswith("lstmcli: ")]
+    errors = [ln for ln in lines if not ln.startswith("lstmcli: warning: ")]
+    return result.exit_code in codes and len(errors) == 1 and "Traceback" not in result.output
+
+
+@fuzz(7)
+@given(data=st.data())
+def test_fuzz_environment_train(env_world: EnvWorld, data: st.DataObject) -> None:
+    """``train`` (and ``--resume``) with a damaged, full, read-only or missing cache,
+    leftovers of killed processes, a stop signal at a random point and a damaged checkpoint."""
+    RAN.add("env")
+    w, draw = env_world, data.draw
+    case = _env_case_dir(w)
+    home, out = case / "home", case / "run"
+    # Each kind of cache trouble in turn (there are few examples: each trains a model).
+    cache = ENV_CACHE_KINDS[ENV["train cases"] % len(ENV_CACHE_KINDS)]
+    ENV["train cases"] += 1
+    where = draw(st.sampled_from(sorted(ENV_HOOKS)))
+    signum = draw(st.sampled_from([signal.SIGINT, signal.SIGTERM, signal.SIGHUP]))
+    at, twice = draw(st.integers(1, ENV_HOOKS[where] or 1)), draw(st.booleans())
+    damage = draw(st.sampled_from(["none", "state", "newest"]))
+    args = ["train", str(w.data), *ENV_ARGS, "--output", str(out)]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LSTMCLI_HOME", str(home))
+        _perturb_cache(cache, home, out, mp, draw)
+        if where != "none":
+            _signal_hooks(mp, where, at, signum, twice)
+        first = RUNNER.invoke(app, args)
+    ENV["cases"] += 1
+    result = first
+    ENV_LOG.append((cache, where, signal.Signals(signum).name, at, twice, damage, first.exit_code))
+    if first.exit_code == 128 + signum:
+        assert _one_line_refusal(first, (128 + signum,)), first.output
+        _damage_checkpoint(damage, out)
+        resume = out.exists() and any(out.glob("checkpoints/ckpt-*.npz"))
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("LSTMCLI_HOME", str(home))
+            result = RUNNER.invoke(app, [*args, "--resume"] if resume else args)
+    if result.exit_code == 0:
+        ok = _same_as_base(out, w.base)
+        ENV["right" if ok else "silent wrong"] += 1
+        assert ok, f"silent wrong result: {cache=} {where=} {signum=} {at=} {twice=} {damage=}"
+    else:
+        ENV["refused"] += 1
+        assert _one_line_refusal(result, (1, 2)), result.output
+
+
+@fuzz(40)
+@given(data=st.data())
+def test_fuzz_environment_swapped_files(env_world: EnvWorld, data: st.DataObject) -> None:
+    """``predict`` on a run folder whose spec.json, vocabulary.txt and model.keras come from
+    different runs: the answer of the run they all belong to, or a refusal."""
+    RAN.add("swap")
+    w = env_world
+    names = sorted(w.runs)
+    pick = {
+        f: data.draw(st.sampled_from(names)) for f in ("spec.json", "vocabulary.txt", "model.keras")
+    }
+    ENV["dirs"] += 1
+    folder = w.root / f"swap{ENV['dirs']}"
+    folder.mkdir()
+    for file, name in pick.items():
+        shutil.copy(w.runs[name] / file, folder / file)
+    result = RUNNER.invoke(app, ["predict", str(folder), "great fun film", "bad plot", "--json"])
+    ENV["cases"] += 1
+    same = [n for n in names if all((folder / f).read_bytes() == (w.runs[n] / f).read_bytes()
+                                    for f in pick)]  # fmt: skip
+    if result.exit_code == 0:
+        ok = bool(same) and result.stdout == w.answers[same[0]]
+        ENV["right" if ok else "silent wrong"] += 1
+        assert ok, f"silent wrong result for {pick}"
+    else:
+        ENV["refused"] += 1
+        assert not same and _one_line_refusal(result, (1, 2)), (pick, result.output)
+
+
 def test_invocation_count() -> None:
     """Runs last (file order): at least 500 fuzzed invocations when every fuzz test ran."""
     calls = STATS["calls"]
@@ -1137,6 +1373,10 @@ def test_invocation_count() -> None:
     print("control characters in messages:", *STATS["control"].items(), sep="\n  ")  # type: ignore[union-attr]
     problems = STATS["problems"]
     print("problems:", *problems.items(), sep="\n  ")  # type: ignore[union-attr]
+    print(f"environment cases: {ENV['cases']} ({ENV['right']} right, {ENV['refused']} refused, "
+          f"{ENV['silent wrong']} silent wrong results)")  # fmt: skip
+    print("environment train cases:", *ENV_LOG, sep="\n  ")
+    assert ENV["silent wrong"] == 0
     assert not problems, f"{len(problems)} kinds of violation (see the printed list)"  # type: ignore[arg-type]
     if set(FUZZ_TESTS) != RAN:
         pytest.skip("the fuzz tests did not all run (or run after this one)")

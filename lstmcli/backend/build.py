@@ -15,8 +15,11 @@ from lstmcli.model.cells import CELLS
 from lstmcli.model.spec import ModelSpec
 
 
-def build_model(spec: ModelSpec, variable_length: bool = False, seed: int | None = None) -> Any:
-    """Return an uncompiled ``keras.Model``.
+def build_model(
+    spec: ModelSpec, variable_length: bool = False, seed: int | None = None, name: str = "lstmcli"
+) -> Any:
+    """Return an uncompiled ``keras.Model`` (``name``: a trained run's model carries the run's
+    id, see ``rundir.check.model_name``).
 
     ``variable_length`` builds the input as (None,) timesteps so one model serves every
     length bucket during training; the weights are identical either way.
@@ -43,24 +46,24 @@ def build_model(spec: ModelSpec, variable_length: bool = False, seed: int | None
     cell_cls = getattr(k.layers, CELLS[spec.cell].keras_class)
     for i, h in enumerate(spec.units):
         last = i == spec.stacked - 1
-        name = next(names)
+        layer_name = next(names)
         layer = cell_cls(
             h,
             return_sequences=(not last) or spec.return_sequences or spec.pool != "last",
             dropout=spec.dropout,
             recurrent_dropout=spec.recurrent_dropout,
-            name=f"{spec.cell}_cell_{i}" if spec.bidirectional else name,
+            name=f"{spec.cell}_cell_{i}" if spec.bidirectional else layer_name,
             **_cell_kwargs(spec),
         )
         if spec.bidirectional:
-            layer = k.layers.Bidirectional(layer, name=name)
+            layer = k.layers.Bidirectional(layer, name=layer_name)
         x = layer(x)
     pooled = [pooling_layer(kind, next(names))(x) for kind in pool_kinds(spec)]
     if pooled:
         x = pooled[0] if len(pooled) == 1 else k.layers.Concatenate(name=next(names))(pooled)
     if spec.head == "dense":
         x = k.layers.Dense(spec.classes, activation=spec.head_activation, name=next(names))(x)
-    return k.Model(inputs, x, name="lstmcli")
+    return k.Model(inputs, x, name=name)
 
 
 def _cell_kwargs(spec: ModelSpec) -> dict[str, Any]:

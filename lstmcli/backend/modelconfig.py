@@ -21,9 +21,14 @@ from lstmcli.backend.layers import REGISTERED
 from lstmcli.core.errors import ModelFileError
 from lstmcli.model.cells import BY_KERAS_CLASS
 from lstmcli.model.limits import ACTIVATIONS as CELL_ACTIVATIONS
+from lstmcli.model.limits import LIMITS
 
 MAX_DEPTH = 64
 MAX_DIM = 2**31
+# Input and build shapes (timesteps, features, widths) become the size of the arrays that
+# predict allocates: a file's [null, 1000000000] must not allocate gigabytes per text.
+MAX_LENGTH = LIMITS["seq_len"]
+SHAPE_KEYS = frozenset({"batch_shape", "batch_input_shape", "shape", "input_shape"})
 LAYERS = (
     "InputLayer", "Embedding", "LSTM", "GRU", "SimpleRNN", "LSTMCell", "GRUCell",
     "SimpleRNNCell", "Bidirectional", "Dense", "Dropout", "SpatialDropout1D", "Concatenate",
@@ -148,6 +153,8 @@ class _Walk:
             self.fail(where, "shared_object_id must be a whole number")
         if compiled:
             return
+        if key in SHAPE_KEYS:
+            self.shape(val, where, key)
         if key == "quantization_config" and val is not None:
             self.fail(where, "quantized layers are not something lstmcli builds")
         if key == "dtype" and isinstance(val, str) and val not in DTYPES:
@@ -236,6 +243,16 @@ class _Walk:
             self.fail(where, f"{cls} has no build_config input shape (lstmcli saves built models)")
         last, units = self.dim(shape[-1], where), self.dim(cfg.get("units"), where)
         return units * (last + 1) if cls == "Dense" else _GATES[cls] * units * (last + units + 2)
+
+    def shape(self, value: Any, where: list[str], key: str) -> None:
+        dims = value if isinstance(value, list) else [value]
+        for d in dims:
+            if isinstance(d, list):
+                self.shape(d, where, key)
+            elif d is not None and (type(d) is not int or not 0 <= d <= MAX_LENGTH):
+                self.fail(
+                    where, f"{key} size {clean(d, 40)} is not a whole number up to {MAX_LENGTH:,}"
+                )
 
     def dim(self, value: Any, where: list[str]) -> int:
         if type(value) is not int or not 0 <= value <= MAX_DIM:

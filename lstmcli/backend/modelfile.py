@@ -57,6 +57,9 @@ def load_model(path: str | Path) -> Any:
     with _open_regular(path) as fh:
         _check_open(fh, path)
         fh.seek(0)
+        from lstmcli.backend.tf import keras
+
+        keras()  # TensorFlow's own start-up problems are not this file's fault
         try:
             return _keras_load(fh, path)
         except Exception as exc:  # Keras raises many types for a bad file; all mean the same

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
 import sys
+import warnings
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -20,7 +22,9 @@ try:  # Typer vendors Click; NoArgsIsHelpError is a UsageError whose message is 
 except ImportError:  # pragma: no cover - older Typer with Click as a dependency
     from click.exceptions import NoArgsIsHelpError  # type: ignore[no-redef]
 
-from lstmcli.core.errors import EXIT_RUNTIME, EXIT_USAGE, LstmcliError
+from lstmcli.core import signals
+from lstmcli.core.errors import EXIT_RUNTIME, EXIT_USAGE, LstmcliError, LstmcliWarning
+from lstmcli.core.signals import exit_code, signal_name
 
 # The order ``--help`` lists commands in: the order a learner meets them. Commands register
 # in import order (alphabetical in cli/main.py), so the list is fixed here instead.
@@ -109,26 +113,42 @@ def fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _show_warning(message: Any, category: Any, *_args: Any, **_kw: Any) -> None:
+    typer.echo(f"lstmcli: warning: {printable(str(message))}", err=True)
+
+
 def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn lstmcli errors (and anything unexpected) into one line and an exit code."""
+    """Turn lstmcli errors (and anything unexpected) into one line and an exit code.
+
+    While the command runs, SIGTERM and SIGHUP are handled like Ctrl-C (``core.signals``),
+    and each distinct ``LstmcliWarning`` is shown once, as one line on stderr."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return fn(*args, **kwargs)
+            with warnings.catch_warnings(), signals.raising():
+                warnings.simplefilter("default", LstmcliWarning)
+                warnings.showwarning = _show_warning
+                return fn(*args, **kwargs)
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise
         except LstmcliError as exc:
             raise fail(str(exc), exc.exit_code) from None
-        except KeyboardInterrupt:
-            raise fail("interrupted", 130) from None
+        except KeyboardInterrupt as exc:
+            signum = getattr(exc, "signum", signal.SIGINT)
+            what = (
+                "interrupted" if signum == signal.SIGINT else f"terminated ({signal_name(signum)})"
+            )
+            raise fail(what, exit_code(signum)) from None
         except OSError as exc:
             if exc.strerror is None or os.environ.get("LSTMCLI_DEBUG"):
                 raise
             where = f"{exc.filename}: " if exc.filename else ""
             raise fail(f"{where}{exc.strerror}", EXIT_RUNTIME) from None
         except MemoryError:
-            raise fail("out of memory; try a smaller --batch-size or model", EXIT_RUNTIME) from None
+            raise fail(
+                "out of memory (try less input, a smaller batch or model)", EXIT_RUNTIME
+            ) from None
         except Exception as exc:
             if os.environ.get("LSTMCLI_DEBUG"):
                 raise

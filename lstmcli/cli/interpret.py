@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from lstmcli.cli.app import JsonFlag, clean_text, command
-from lstmcli.core.errors import DataError, UsageError
+from lstmcli.core.errors import UsageError
 from lstmcli.render.console import print_json, stdout
 
 SHOWN, UNITS = "Shown", "--top-units"
@@ -24,13 +24,9 @@ def read_text(text: str | None, file: Path | None) -> str:
     if text is not None and file is not None:
         raise UsageError("give TEXT or --file F, not both")
     if file is not None:
-        from lstmcli.data.textdata import decode
+        from lstmcli.cli.inputs import read_input
 
-        try:
-            raw = file.read_bytes() if str(file) != "-" else typer.get_binary_stream("stdin").read()
-        except OSError as exc:
-            raise DataError(f"--file: cannot read {file} ({exc.strerror})") from None
-        text = decode(raw)[0]
+        text = read_input(file)
     if text is None:
         raise UsageError("give TEXT, --file F or --top-units K")
     text = clean_text(text)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -76,6 +75,7 @@ def train_cmd(
     Texts are padded at the front and, by default, padding steps are masked
     (--no-mask-zero turns that off). Example: lstmcli train imdb --epochs 3
     """
+    from lstmcli.core.signals import exit_code
     from lstmcli.data.request import DataRequest
     from lstmcli.model.rules import check_trainable, training_defaults
     from lstmcli.render.plots import learning_curve
@@ -114,15 +114,16 @@ def train_cmd(
     try:
         with DownloadProgress(stderr_console(), quiet) as download:
             outcome = run_training(
-                req, spec, cfg, run_dir, resume=resume, classes_given=spec_flags.get("classes") is not None,
-                embedding_from=embedding_from, events=RichTrainEvents(status, batch_size, quiet),
-                stage=_stage_printer(status, quiet), progress=download, use_cache=cache,
-                callbacks=callbacks,
+                req, spec, cfg, run_dir, resume=resume, given=given_flags(ctx, spec_flags, chosen),
+                classes_given=spec_flags.get("classes") is not None, embedding_from=embedding_from,
+                events=RichTrainEvents(status, batch_size, quiet), stage=_stage_printer(status, quiet),
+                progress=download, use_cache=cache, callbacks=callbacks,
+                # drawn while the run folder is still locked: the picture is the run's too
+                finish=lambda done: learning_curve(done.state.history, RunFiles(done.run_dir).curve),
             )  # fmt: skip
     except Interrupted as stop:
         cmd = f"lstmcli train {dataset} --output {run_dir} --resume"
-        raise fail(f"{stop}; checkpoint saved. Resume with: {cmd}", 130) from None
-    learning_curve(outcome.state.history, RunFiles(outcome.run_dir).curve)
+        raise fail(f"{stop}. Resume with: {cmd}", exit_code(stop.signum)) from None
     if as_json:
         print_json(out, train_json(outcome))
     else:
@@ -138,6 +139,38 @@ def recipe_train(ctx: typer.Context, chosen: Recipe | None) -> dict[str, Any]:
         if (src := ctx.get_parameter_source(name)) is not None and src.name not in ("DEFAULT", "DEFAULT_MAP")
     }  # fmt: skip
     return {k: v for k, v in chosen.train.items() if k not in given}
+
+
+# Each train flag and the field of the run it sets (checked by --resume).
+_FIELDS = {
+    "dataset": ("data.name_or_path",), "data": ("data.data",), "seed": ("train.seed", "data.seed"),
+    **{n: (f"data.{n}",) for n in ("limit", "eval_limit", "val_split", "test", "text_col", "label_col")},
+    **{n: (f"train.{n}",) for n in ("epochs", "batch_size", "optimizer", "lr", "patience",
+                                    "checkpoint_every", "xla", "eval_batch_size", "batching",
+                                    "lr_schedule", "clipnorm")},
+    "bucketing": ("train.batching",),
+    "embedding_from": ("embedding",), "freeze_embedding": ("embedding",),
+}  # fmt: skip
+
+
+def given_flags(ctx: Any, spec_flags: dict[str, Any], chosen: Recipe | None) -> frozenset[str]:
+    """The run fields that the command line sets: flags that were given (not defaults), a
+    --config file's keys and a --recipe's settings (checked by --resume)."""
+    from lstmcli.model.spec import load_config
+
+    given: set[str] = set()
+    for name, fields in _FIELDS.items():
+        source = ctx.get_parameter_source(name) if ctx is not None else None
+        if source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP"):
+            given.update(fields)
+    model = {k: v for k, v in spec_flags.items() if v is not None}
+    if "config" in model:
+        model |= load_config(Path(model.pop("config")))
+    if chosen is not None:
+        model |= chosen.model
+        given.update(f"train.{k}" for k in chosen.train)
+    given.update(f"model.{'units' if k == 'stacked' else k}" for k in model)
+    return frozenset(given)
 
 
 def _stage_printer(console: Any, quiet: bool) -> Any:
@@ -200,38 +233,29 @@ def evaluate_cmd(
 def predict_cmd(
     run: Annotated[Path, typer.Argument(help="Run folder (or its model.keras).")],
     texts: Annotated[list[str] | None, typer.Argument(help="Texts to classify (stdin when none).")] = None,
-    file: Annotated[Path | None, typer.Option("--file", "-f", help="One text per line.")] = None,
+    file: Annotated[Path | None, typer.Option("--file", "-f", help="One text per line ('-': stdin).")] = None,
     as_json: JsonFlag = False,
 ) -> None:  # fmt: skip
     """Label and probability for each text.
 
     Example: lstmcli predict runs/imdb-lstm "A moving, beautifully acted film."
     """
-    from lstmcli.render.train import render_predictions
+    from lstmcli.cli.inputs import read_lines
     from lstmcli.rundir.folder import open_run
+
+    # The run and the texts first: a wrong path, or the terminal hint, comes before the
+    # seconds it takes to load TensorFlow.
+    opened = open_run(run)
+    items = [clean_text(t) for t in texts or []]
+    items += read_lines(file, stdin=not texts and file is None)
+    from lstmcli.render.train import render_predictions
     from lstmcli.train.evaluation import predict_texts
     from lstmcli.train.predictor import Speed, eval_threads
 
     eval_threads()
-    items = [clean_text(t) for t in texts or []] + read_lines(file, stdin=not texts)
-    rows = predict_texts(open_run(run), items, Speed(True, False, 256))
+    rows = predict_texts(opened, items, Speed(True, False, 256))
     out = stdout()
     if as_json:
         print_json(out, {"predictions": rows})
     else:
         render_predictions(out, rows)
-
-
-def read_lines(file: Path | None, stdin: bool) -> list[str]:
-    """The non-blank lines of ``file``, or of stdin when there is no file and no text."""
-    from lstmcli.core.errors import DataError
-
-    if file is not None:
-        try:
-            raw = file.read_bytes()
-        except OSError as exc:
-            raise DataError(f"--file: cannot read {file} ({exc.strerror})") from None
-        return [ln for ln in raw.decode("utf-8", errors="replace").splitlines() if ln.strip()]
-    if stdin:
-        return [ln for ln in sys.stdin.read().splitlines() if ln.strip()]
-    return []

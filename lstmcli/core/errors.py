@@ -28,3 +28,9 @@ class ModelFileError(LstmcliError):
 
 class DownloadError(LstmcliError):
     """A download that failed or did not verify (exit code 1)."""
+
+
+class LstmcliWarning(UserWarning):
+    """Work goes on, but the user should know (a damaged cache entry that was rebuilt, a
+    cache that cannot be written). Core code calls ``warnings.warn(message, LstmcliWarning)``;
+    the CLI shows each distinct message once, as one line on stderr."""

@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from lstmcli import __version__
+from lstmcli.core.atomic import clean_stale, temp_prefix
 from lstmcli.core.errors import DataError, DownloadError, LstmcliError
 
 Progress = Callable[[int, int | None], None]
@@ -61,7 +62,8 @@ def downloaded(
     Content-Length, or the sha256 differs from ``expected_sha256``.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=".download.", suffix=".part", dir=folder)
+    clean_stale(folder)  # what killed processes left (their names carry their process id)
+    fd, name = tempfile.mkstemp(prefix=temp_prefix("download"), suffix=".part", dir=folder)
     part = Path(name)
     try:
         with os.fdopen(fd, "wb") as out:
@@ -156,7 +158,8 @@ def unpack(
     permission) propagates. If another process finished ``target`` first, its copy is kept.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    clean_stale(target.parent)
+    tmp = Path(tempfile.mkdtemp(prefix=temp_prefix(target.name), suffix=".tmp", dir=target.parent))
     try:
         count = total = 0
         with tarfile.open(archive, "r:gz") as tf:

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from lstmcli.core import paths
+from lstmcli.core.atomic import clean_stale
 from lstmcli.core.errors import DataError, DownloadError, LstmcliError
 from lstmcli.data import fetch
 from lstmcli.data.request import DataRequest, as_request
@@ -84,6 +85,7 @@ def locate_imdb(
 
     ``unpack=False`` reads an archive given as ``data`` in place instead of unpacking it.
     """
+    clean_stale(paths.datasets_dir())  # unpacks and downloads that were killed midway
     if data is not None:
         return _explicit(Path(data).expanduser(), unpack)
     cached = cached_imdb_dir()

@@ -188,6 +188,8 @@ def _read_jsonl(path: Path, text_col: str | None, label_col: str | None) -> Rows
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
             raise DataError(f"{path} line {number} is not valid JSON ({exc.msg})") from None
+        except RecursionError:
+            raise DataError(f"{path} line {number} is nested too deeply") from None
         if not isinstance(obj, dict):
             raise DataError(f"{path} line {number} is not a JSON object")
         if keys is None:

@@ -189,22 +189,25 @@ def parse_units(value: Any, stacked: int | None = None) -> tuple[int, ...]:
     return tuple(out)
 
 
+MAX_CONFIG_BYTES = 1024**2
+
+
 def load_config(path: Path) -> dict[str, Any]:
     """Read a ``--config`` TOML file; keys are the model flag names (``units``, ``embed-dim``…).
 
     Keys may sit at the top level or under a ``[model]`` table.
     """
+    from lstmcli.core.files import read_regular
+
+    raw = read_regular(path, MAX_CONFIG_BYTES, f"--config {path}", UsageError)
     try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise UsageError(f"--config: file {path} does not exist") from None
+        data = tomllib.loads(raw.decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"--config: {path} is not valid TOML ({exc})") from None
     except UnicodeDecodeError:
         raise UsageError(f"--config: {path} is not UTF-8 text (TOML files must be)") from None
-    except OSError as exc:
-        raise UsageError(f"--config: cannot read {path} ({exc.strerror})") from None
+    except RecursionError:
+        raise UsageError(f"--config: {path} is nested too deeply") from None
     model = data.get("model", data)
     if not isinstance(model, dict):
         raise UsageError(f"--config: [model] in {path} must be a table")

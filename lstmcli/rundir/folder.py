@@ -10,11 +10,15 @@ runs/NAME/
   confusion_matrix.png, roc_curve.png   evaluate --plots (…-<dataset>.png for another data set)
   report.html       lstmcli report
   checkpoints/      mid-epoch and end-of-epoch state for --resume
+  .lock             held by the train that writes the folder (see ``lock.py``)
+
+``spec.json`` and ``vocabulary.txt`` are written once, when a run starts, and never again
+(``--resume`` reads them); every model loaded from a run is checked against them.
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +34,7 @@ from lstmcli.model.spec import ModelSpec
 # Every file name inside a run folder; nothing else in lstmcli spells them.
 SPEC_FILE, VOCAB_FILE, MODEL_FILE = "spec.json", "vocabulary.txt", "model.keras"
 HISTORY_FILE, METRICS_FILE, CURVE_FILE = "history.csv", "metrics.json", "learning_curve.png"
-CHECKPOINT_DIR = "checkpoints"
+CHECKPOINT_DIR, LOCK_FILE = "checkpoints", ".lock"
 CONFUSION_FILE, ROC_FILE, REPORT_FILE = "confusion_matrix.png", "roc_curve.png", "report.html"
 
 
@@ -67,6 +71,16 @@ class RunFiles:
     @property
     def checkpoints(self) -> Path:
         return self.root / CHECKPOINT_DIR
+
+    def run_files(self) -> list[Path]:
+        """What the folder holds besides its lock and temporary files (those of dead
+        writers are deleted)."""
+        from lstmcli.core.atomic import clean_stale, is_temp
+
+        if not self.root.is_dir():
+            return []
+        clean_stale(self.root)
+        return [p for p in self.root.iterdir() if p.name != LOCK_FILE and not is_temp(p.name)]
 
     @property
     def report(self) -> Path:
@@ -105,10 +119,14 @@ class Run:
         return req.replace(data=data) if data else req
 
     def load_model(self) -> Any:
+        """The model, checked against ``spec.json`` and the vocabulary before any use."""
         from lstmcli.backend.modelfile import load_model
+        from lstmcli.rundir.check import check_model
 
         path = self.model_path or self.path / MODEL_FILE
-        return load_model(path)
+        model = load_model(path)
+        check_model(model, self.spec, self.vocabulary, path, self.info.get("run_id"))
+        return model
 
     def encode(self, texts: Sequence[str]) -> Any:
         """Ragged token ids (``textpipe.Encoded``) with this run's vocabulary."""
@@ -143,17 +161,25 @@ def write_run_files(
     label_names: list[str],
     extra: dict[str, Any] | None = None,
 ) -> None:
-    """Write ``spec.json`` and ``vocabulary.txt`` (atomically)."""
+    """Write ``spec.json`` and ``vocabulary.txt`` (atomically); ``spec.json`` records the
+    vocabulary's hash, so that the two are known to belong together."""
     folder.mkdir(parents=True, exist_ok=True)
     info = {
         "model": spec.to_dict(),
         "labels": list(label_names),
+        "vocabulary_sha256": vocabulary_hash(vocabulary),
         "text": text_entry(spec),
         **(extra or {}),
     }  # fmt: skip
     atomic.write_json(folder / SPEC_FILE, info)
     # Tokens never contain newlines (the standardiser splits on whitespace).
     atomic.write_text(folder / VOCAB_FILE, "\n".join(vocabulary) + "\n")
+
+
+def vocabulary_hash(vocabulary: list[str]) -> str:
+    return hashlib.sha256(
+        ("\n".join(vocabulary) + "\n").encode("utf-8", "surrogatepass")
+    ).hexdigest()
 
 
 def text_entry(spec: ModelSpec) -> dict[str, Any]:
@@ -166,13 +192,10 @@ def text_entry(spec: ModelSpec) -> dict[str, Any]:
 
 def read_info(folder: Path) -> tuple[dict[str, Any], ModelSpec, list[str]]:
     """``spec.json`` of a run folder: the whole document, its model spec and its labels."""
+    from lstmcli.rundir.check import read_spec_json
+
     spec_path = folder / SPEC_FILE
-    try:
-        info = json.loads(spec_path.read_text(encoding="utf-8"))
-        spec = ModelSpec.from_dict(info["model"])
-        labels = [str(x) for x in info["labels"]]
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError, UnicodeDecodeError) as exc:
-        raise DataError(f"{spec_path} is corrupt ({type(exc).__name__}: {exc})") from None
+    info, spec, labels = read_spec_json(spec_path)
     text = info.get("text")
     if isinstance(text, dict) and "truncating" in text:
         # A run written before --truncate existed says "pre" here and nothing in "model".
@@ -180,6 +203,17 @@ def read_info(folder: Path) -> tuple[dict[str, Any], ModelSpec, list[str]]:
         if any(text.get(k) != want.get(k) for k in keys):
             raise DataError(f"{spec_path} is corrupt (its text and model entries disagree)")
     return info, spec, labels
+
+
+def read_vocabulary(folder: Path) -> list[str]:
+    vocab_path = folder / VOCAB_FILE
+    try:
+        vocabulary = vocab_path.read_text(encoding="utf-8").split("\n")[:-1]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"cannot read {vocab_path} ({exc})") from None
+    if len(vocabulary) < 2 or vocabulary[0] != "":
+        raise DataError(f"{vocab_path} is corrupt: line 1 must be the empty padding token")
+    return vocabulary
 
 
 def open_run(path: str | Path) -> Run:
@@ -196,13 +230,13 @@ def open_run(path: str | Path) -> Run:
             f"{path} is not an lstmcli run (no {SPEC_FILE}); give a folder made by lstmcli train"
         )
     info, spec, labels = read_info(path)
-    vocab_path = path / VOCAB_FILE
-    try:
-        vocabulary = vocab_path.read_text(encoding="utf-8").split("\n")[:-1]
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"cannot read {vocab_path} ({exc})") from None
-    if len(vocabulary) < 2 or vocabulary[0] != "":
-        raise DataError(f"{vocab_path} is corrupt: line 1 must be the empty padding token")
+    vocabulary = read_vocabulary(path)
+    recorded = info.get("vocabulary_sha256")
+    if recorded is not None and recorded != vocabulary_hash(vocabulary):
+        raise DataError(
+            f"{path / VOCAB_FILE} does not belong with {spec_path}: it is not the vocabulary the "
+            "run was trained with (copy a run folder whole, never its files one by one)"
+        )
     if model_path is None and not (path / MODEL_FILE).is_file():
         raise ModelFileError(f"{path} has no {MODEL_FILE} (did training finish an epoch?)")
     return Run(path, spec, vocabulary, labels, info, model_path)

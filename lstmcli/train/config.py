@@ -38,6 +38,10 @@ class TrainConfig:
     clipnorm: float | None = None  # clip each gradient to this L2 norm
 
     def __post_init__(self) -> None:
+        for name, low in _LOWEST.items():
+            value = getattr(self, name)
+            if value is not None and not value >= low:
+                raise UsageError(f"--{name.replace('_', '-')}: {value!r} is below {low}")
         if self.optimizer not in OPTIMIZERS:
             raise UsageError(
                 f"--optimizer: {self.optimizer!r} is not one of {', '.join(OPTIMIZERS)}"
@@ -54,6 +58,18 @@ class TrainConfig:
             raise UsageError(f"--clipnorm: {self.clipnorm!r} is not allowed; use a number > 0")
 
 
+_N = type(None)
+# What each ``train`` entry of spec.json may hold (TrainConfig's fields).
+TRAIN_TYPES: dict[str, tuple[type, ...]] = {
+    "epochs": (int,), "batch_size": (int,), "optimizer": (str,), "lr": (float, int, _N),
+    "seed": (int,), "patience": (int, _N), "checkpoint_every": (int,), "bucketing": (bool,),
+    "xla": (bool,), "eval_batch_size": (int,), "batching": (str,), "lr_schedule": (str,),
+    "clipnorm": (float, int, _N),
+}  # fmt: skip
+_LOWEST = {"epochs": 1, "batch_size": 1, "seed": 0, "patience": 1, "checkpoint_every": 0,
+           "eval_batch_size": 1, "lr": 0}  # fmt: skip
+
+
 class TrainEvents:
     """Hooks the CLI overrides; the defaults do nothing."""
 
@@ -65,8 +81,21 @@ class TrainEvents:
 
 
 class Interrupted(Exception):
-    """Training stopped by Ctrl-C after a checkpoint was written."""
+    """Training stopped by Ctrl-C, SIGTERM or SIGHUP; ``state`` is the last checkpoint's.
 
-    def __init__(self, state: ckpt.TrainState) -> None:
-        super().__init__(f"interrupted in epoch {state.epoch + 1} after {state.batch} batches")
-        self.state = state
+    The first signal stops at the next complete state, after writing a checkpoint there;
+    a second one (``forced``) stops at once and keeps the checkpoint written before.
+    """
+
+    def __init__(self, state: ckpt.TrainState, signum: int, forced: bool = False) -> None:
+        from lstmcli.core.signals import signal_name
+
+        where = f"epoch {state.epoch + 1} after {state.batch} batches"
+        if forced:
+            message = (
+                f"{signal_name(signum)} twice: stopped at once; the last checkpoint is at {where}"
+            )
+        else:
+            message = f"{signal_name(signum)}: stopped in {where}; checkpoint saved"
+        super().__init__(message)
+        self.state, self.signum, self.forced = state, signum, forced

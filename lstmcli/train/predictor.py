@@ -73,7 +73,33 @@ def eval_lengths(enc: Encoded, seq_len: int, speed: Speed) -> list[int]:
 def predict_encoded(
     model: Any, enc: Encoded, seq_len: int, speed: Speed, forward: Any = None
 ) -> tuple[np.ndarray, float]:
-    """Probabilities for every row of ``enc`` in input order, and the seconds it took."""
+    """Probabilities for every row of ``enc`` in input order, and the seconds it took.
+
+    A damaged entry of the XLA program cache is deleted (with a warning) and the pass run
+    again; a cache that cannot be written costs XLA (with a warning), not the prediction."""
+    import dataclasses
+    import warnings
+
+    from lstmcli.backend import xlacache
+    from lstmcli.core.errors import LstmcliWarning
+
+    for _ in range(16):
+        try:
+            return _predict(model, enc, seq_len, speed, forward)
+        except Exception as exc:
+            reason = xlacache.unwritable(exc) if speed.xla else None
+            if reason:
+                message = f"XLA program cache {xlacache.cache_dir()} cannot be written ({reason}); predicting without XLA"
+                warnings.warn(message, LstmcliWarning, stacklevel=2)
+                speed, forward = dataclasses.replace(speed, xla=False), None
+            elif not xlacache.drop_damaged(exc):
+                raise
+    return _predict(model, enc, seq_len, speed, forward)
+
+
+def _predict(
+    model: Any, enc: Encoded, seq_len: int, speed: Speed, forward: Any = None
+) -> tuple[np.ndarray, float]:
     plan = plan_batches(enc.lengths, speed.eval_batch_size, eval_lengths(enc, seq_len, speed))
     fixed = model.inputs[0].shape[1]
     forward = forward or forward_fn(model, speed.xla)

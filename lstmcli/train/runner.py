@@ -1,10 +1,15 @@
-"""``lstmcli train`` end to end: data → model → fit → best model → test metrics → run files."""
+"""``lstmcli train`` end to end: data → model → fit → best model → test metrics → run files.
+
+TensorFlow is loaded only once the run folder is locked: a second ``train`` on a folder in
+use is refused at once, not after the seconds TensorFlow takes to start.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import re
 import shutil
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,14 +17,16 @@ from typing import Any
 
 from lstmcli import __version__
 from lstmcli.core import atomic
+from lstmcli.core.atomic import clean_stale
 from lstmcli.core.errors import DataError, UsageError
-from lstmcli.data.prepare import vectorize
+from lstmcli.data.prepare import source_identity, vectorize
 from lstmcli.data.request import DataRequest
 from lstmcli.model.spec import ModelSpec
-from lstmcli.rundir.folder import SPEC_FILE, RunFiles, read_info, write_run_files
+from lstmcli.rundir import lock
+from lstmcli.rundir.folder import RunFiles, read_info, read_vocabulary, write_run_files
 from lstmcli.train import checkpoint as ckpt
+from lstmcli.train import resume
 from lstmcli.train.config import TrainConfig, TrainEvents
-from lstmcli.train.trainer import train
 
 
 @dataclass
@@ -56,20 +63,6 @@ def fit_classes(spec: ModelSpec, n_labels: int, classes_given: bool) -> tuple[Mo
     raise UsageError(f"--classes {spec.classes} but the data has {n_labels} classes")
 
 
-def load_saved(run_dir: Path) -> tuple[ModelSpec, TrainConfig, DataRequest, dict[str, Any]]:
-    """What a run was started with, read through the same guards as ``open_run``."""
-    info, spec, _ = read_info(run_dir)
-    saved = info.get("train")
-    if not isinstance(saved, dict):
-        raise DataError(f"{run_dir / SPEC_FILE}: the train entry must be an object")
-    known = {f.name for f in dataclasses.fields(TrainConfig)}
-    unknown = sorted(set(saved) - known)
-    if unknown:
-        raise DataError(f"{run_dir / SPEC_FILE}: unknown train key {unknown[0]!r}")
-    req = DataRequest.from_saved(info.get("data"), str(run_dir))
-    return spec, TrainConfig(**saved), req, info
-
-
 def run_training(
     req: DataRequest,
     spec: ModelSpec,
@@ -77,6 +70,7 @@ def run_training(
     run_dir: Path,
     *,
     resume: bool = False,
+    given: frozenset[str] = frozenset(),
     classes_given: bool = False,
     embedding_from: Path | None = None,
     events: TrainEvents | None = None,
@@ -84,32 +78,53 @@ def run_training(
     progress: Callable[[int, int | None], None] | None = None,
     use_cache: bool = True,
     callbacks: Sequence[Any] = (),
+    finish: Callable[[TrainOutcome], None] | None = None,
 ) -> TrainOutcome:
-    state = None
-    extra_info: dict[str, Any] = {}
-    if resume:
-        state = ckpt.load_state(RunFiles(run_dir).checkpoints)
-        if state is None:
-            raise DataError(f"--resume: {run_dir} has no checkpoint to resume from")
-        spec, cfg_saved, req, info = load_saved(run_dir)
-        cfg = dataclasses.replace(cfg_saved, epochs=max(cfg.epochs, cfg_saved.epochs))
-        extra_info = {k: v for k, v in info.items() if k == "embedding"}
-        stage(f"resuming {run_dir} at epoch {state.epoch + 1}, batch {state.batch}")
-    elif run_dir.exists() and any(run_dir.iterdir()):
-        raise UsageError(
-            f"--output: {run_dir} already holds a run; pass --resume to continue it or choose "
-            "another --output"
-        )
+    """Start a run in ``run_dir`` or (``resume``) continue it; the folder is locked
+    throughout, ``finish`` included. ``given``: the flags given on the command line (see
+    ``resume.contradictions``); ``callbacks``: more Keras callbacks for ``fit``."""
+    try:
+        run_dir.mkdir(parents=True)
+        created = True
+    except FileExistsError:
+        created = False
+    with lock.hold(run_dir):
+        if not resume and RunFiles(run_dir).run_files():
+            raise UsageError(
+                f"--output: {run_dir} already holds a run; pass --resume to continue it or "
+                "choose another --output"
+            )
+        try:
+            if resume:
+                outcome = _resume(req, spec, cfg, run_dir, given, events, stage, progress,
+                                  use_cache, callbacks)  # fmt: skip
+            else:
+                outcome = _start(req, spec, cfg, run_dir, classes_given, embedding_from, events,
+                                 stage, progress, use_cache, callbacks)  # fmt: skip
+            if finish is not None:
+                finish(outcome)
+            return outcome
+        except BaseException:
+            # A run that failed before its first checkpoint leaves nothing behind, so the
+            # same command can simply be run again.
+            if created and not any(RunFiles(run_dir).checkpoints.glob("ckpt-*.npz")):
+                shutil.rmtree(run_dir, ignore_errors=True)
+            raise
+
+
+def _start(
+    req: DataRequest, spec: ModelSpec, cfg: TrainConfig, run_dir: Path, classes_given: bool,
+    embedding_from: Path | None, events: TrainEvents | None, stage: Callable[[str], None],
+    progress: Any, use_cache: bool, callbacks: Sequence[Any],
+) -> TrainOutcome:  # fmt: skip
     vec = vectorize(
         req, spec.vocab, spec.seq_len, use_cache=use_cache, progress=progress, stage=stage,
         truncate=spec.truncate, head_tokens=spec.head_tail[0],
     )  # fmt: skip
-    notes = list(vec.notes)
-    if not resume:
-        spec, more = fit_classes(spec, len(vec.label_names), classes_given)
-        notes += more
-    init = None
-    if embedding_from is not None and not resume:
+    spec, more = fit_classes(spec, len(vec.label_names), classes_given)
+    notes = list(vec.notes) + more
+    init, extra_info = None, {}
+    if embedding_from is not None:
         from lstmcli.embed.vectors import embedding_matrix
 
         emb = embedding_matrix(
@@ -119,34 +134,73 @@ def run_training(
         notes += list(emb.notes)
         extra_info["embedding"] = {"from": str(embedding_from), "found": emb.found, "total": emb.total,
                                    "frozen": not spec.trainable_embedding}  # fmt: skip
-    created = not run_dir.exists()
-    try:
-        return _train_and_report(
-            run_dir, vec, spec, cfg, req, state, init, extra_info, notes, events, stage, callbacks
-        )
-    except Exception:
-        # A run that failed before its first checkpoint leaves nothing behind, so the same
-        # command can simply be run again.
-        if created and not (RunFiles(run_dir).checkpoints / ckpt.STATE_FILE).exists():
-            shutil.rmtree(run_dir, ignore_errors=True)
-        raise
+    from lstmcli.train.trainer import train
 
-
-def _train_and_report(
-    run_dir: Path, vec: Any, spec: ModelSpec, cfg: TrainConfig, req: DataRequest,
-    state: Any, init: Any, extra_info: dict[str, Any], notes: list[str],
-    events: TrainEvents | None, stage: Callable[[str], None], callbacks: Sequence[Any] = (),
-) -> TrainOutcome:  # fmt: skip
+    run_id = uuid.uuid4().hex[:16]
     write_run_files(
         run_dir, spec, vec.vocabulary, vec.label_names,
-        extra={"data": req.to_dict(), "train": dataclasses.asdict(cfg),
+        extra={"run_id": run_id, "data": req.to_dict(), "train": dataclasses.asdict(cfg),
+               "data_identity": {"content": vec.fingerprint, **source_identity(req)},
                "lstmcli_version": __version__, **extra_info},
     )  # fmt: skip
-    result = train(vec, spec, cfg, run_dir, events, embedding_init=init, resume=state,
-                   callbacks=callbacks)  # fmt: skip
+    result = train(vec, spec, cfg, run_dir, events, embedding_init=init, callbacks=callbacks,
+                   run_id=run_id)  # fmt: skip
+    return _report(run_dir, vec, spec, cfg, result.state, notes, stage, run_id)
+
+
+def _resume(
+    req: DataRequest, spec: ModelSpec, cfg: TrainConfig, run_dir: Path, given: frozenset[str],
+    events: TrainEvents | None, stage: Callable[[str], None], progress: Any, use_cache: bool,
+    callbacks: Sequence[Any],
+) -> TrainOutcome:  # fmt: skip
+    files = RunFiles(run_dir)
+    if not files.spec.is_file():
+        raise DataError(f"--resume: {run_dir} holds no run to resume (no spec.json)")
+    files.run_files()  # (deletes temporary files of dead writers)
+    clean_stale(files.checkpoints)
+    saved_spec, saved_cfg, saved_req, info = resume.load_saved(run_dir)
+    now = {"model": spec, "train": cfg, "data": req}
+    found = resume.contradictions(given, now, {"model": saved_spec, "train": saved_cfg,
+                                               "data": saved_req})  # fmt: skip
+    if found:
+        raise UsageError(
+            f"--resume continues {run_dir} as it was started, but {found[0]}; drop the flag, "
+            "or start a new run with another --output"
+        )
+    ck = ckpt.load(files.checkpoints)
+    if ck is None:
+        raise DataError(f"--resume: {run_dir} has no checkpoint to resume from")
+    run_id = info.get("run_id")
+    if run_id is not None and ck.state.run_id != run_id:
+        raise DataError(
+            f"--resume: checkpoint {ck.path} belongs to another run than {files.spec}; "
+            "start a new run with another --output"
+        )
+    spec, req = saved_spec, saved_req
+    cfg = resume.resumed_config(given, cfg, saved_cfg)
+    vocabulary, labels = read_vocabulary(run_dir), read_info(run_dir)[2]
+    st = ck.state
+    stage(f"resuming {run_dir} at epoch {st.epoch + 1}, batch {st.batch}")
+    vec = vectorize(
+        req, spec.vocab, spec.seq_len, use_cache=use_cache, progress=progress, stage=stage,
+        truncate=spec.truncate, head_tokens=spec.head_tail[0],
+    )  # fmt: skip
+    resume.check_same_data(run_dir, info, req, vec, vocabulary, labels)
+    notes = list(vec.notes)
+    if st.done:
+        notes.append(f"{run_dir} had already finished; nothing was left to train")
+    from lstmcli.train.trainer import train
+
+    result = train(vec, spec, cfg, run_dir, events, resume=ck, callbacks=callbacks)
+    return _report(run_dir, vec, spec, cfg, result.state, notes, stage, run_id)
+
+
+def _report(
+    run_dir: Path, vec: Any, spec: ModelSpec, cfg: TrainConfig, st: ckpt.TrainState,
+    notes: list[str], stage: Callable[[str], None], run_id: str | None,
+) -> TrainOutcome:  # fmt: skip
     stage("evaluating the best model")
-    metrics, split = final_metrics(run_dir, vec, spec, cfg)
-    st = result.state
+    metrics, split = final_metrics(run_dir, vec, spec, cfg, run_id)
     metrics_doc = {
         "split": split, **metrics,
         "train_seconds": round(st.train_seconds, 3),
@@ -158,13 +212,16 @@ def _train_and_report(
 
 
 def final_metrics(
-    run_dir: Path, vec: Any, spec: ModelSpec, cfg: TrainConfig
+    run_dir: Path, vec: Any, spec: ModelSpec, cfg: TrainConfig, run_id: str | None = None
 ) -> tuple[dict[str, Any], str]:
     from lstmcli.backend.modelfile import load_model
     from lstmcli.core import metrics
+    from lstmcli.rundir.check import check_model
     from lstmcli.train.predictor import Speed, predict_encoded
 
-    model = load_model(RunFiles(run_dir).model)
+    path = RunFiles(run_dir).model
+    model = load_model(path)
+    check_model(model, spec, vec.vocabulary, path, run_id)
     split, name = (vec.test, "test") if vec.test is not None else (vec.val, "validation")
     speed = Speed(True, False, cfg.eval_batch_size)
     probs, seconds = predict_encoded(model, split.enc, spec.seq_len, speed)

@@ -1,12 +1,19 @@
-"""Training: one ``model.fit`` over length-bucketed batches, with checkpoints and resume.
+"""Training: ``model.fit`` over each epoch's seeded batch plan, with checkpoints and resume.
 
 ``train`` returns a ``TrainResult``; what happens along the way reaches the caller through
 a ``TrainEvents`` object (the CLI draws Rich progress bars from it). Nothing here prints.
+
+``fit`` is told how many batches an epoch has. Left to find out, it runs one more step at
+each epoch's end, which meets the end of the data: that step fails, but not before it has
+advanced the optimizer's step count and the dropout generators, which a resumed run could
+not repeat. A resumed part-epoch therefore gets a ``fit`` of its own (with the batches it
+has left), and an epoch whose batches were all trained before the interruption is closed
+(validation, best model, patience) without one.
 """
 
 from __future__ import annotations
 
-import warnings
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,14 +21,17 @@ from typing import Any
 
 import numpy as np
 
+from lstmcli.core import signals
+from lstmcli.core.errors import DataError
 from lstmcli.data.vcache import Vectorized
 from lstmcli.model.spec import ModelSpec
-from lstmcli.rundir.folder import RunFiles
 from lstmcli.train import checkpoint as ckpt
 from lstmcli.train.batches import epoch_plan, make_dataset
 from lstmcli.train.config import Interrupted, TrainConfig, TrainEvents
 from lstmcli.train.loop import TrainCallback
 from lstmcli.train.optim import make_optimizer
+
+MAX_CACHE_REPAIRS = 16
 
 
 @dataclass
@@ -46,11 +56,13 @@ def train(
     run_dir: Path,
     events: TrainEvents | None = None,
     embedding_init: np.ndarray | None = None,
-    resume: ckpt.TrainState | None = None,
+    resume: ckpt.Checkpoint | None = None,
     callbacks: Sequence[Any] = (),
+    run_id: str = "",
 ) -> TrainResult:
-    """Fit ``spec`` on ``vec``; ``callbacks`` are more Keras callbacks (TensorBoard), called
-    after the one that validates, so they see ``val_loss`` and ``val_accuracy``."""
+    """Train from scratch, or from the checkpoint ``resume``; ``callbacks``: more Keras
+    callbacks for every ``fit`` (TensorBoard), called after the one that validates, so they
+    see ``val_loss`` and ``val_accuracy``; ``run_id``: the run's id, which its models carry."""
     from lstmcli.backend.build import build_model
 
     events = events or TrainEvents()
@@ -58,29 +70,62 @@ def train(
     if embedding_init is not None:
         model.get_layer("embedding").set_weights([embedding_init])
     compile_model(model, spec, cfg, len(epoch_plan(vec.train, cfg, spec.seq_len, 0)))
-    state = resume or ckpt.TrainState()
+    state = resume.state if resume is not None else ckpt.TrainState(run_id=run_id)
     if resume is not None:
-        ckpt.restore(RunFiles(run_dir).checkpoints, model, resume)
-    cb = TrainCallback(vec, spec, cfg, run_dir, state, events)
-    train_ds = make_dataset(vec.train, spec, cb.train_batches)
-    if state.done or state.epoch >= cfg.epochs:
-        return TrainResult(state, model)
-    # Keras warns when a generator-fed epoch ends without a known length; that is by design here.
-    warnings.filterwarnings("ignore", message=".*ran out of data.*")
-    try:
-        model.fit(
-            train_ds,
-            shuffle=False,  # the batch plans are already shuffled, per epoch and seed
-            epochs=cfg.epochs,
-            initial_epoch=state.epoch,
-            callbacks=[cb, *callbacks],
-            verbose=0,
-        )
-    except KeyboardInterrupt:
-        cb.save_checkpoint()
-        raise Interrupted(state) from None
-    finally:
-        events.train_end()
-    state.done = True
-    cb.save_checkpoint()
+        ckpt.restore(model, resume)
+    with signals.deferred() as stop:
+        cb = TrainCallback(vec, spec, cfg, run_dir, state, events, stop)
+        cb.set_model(model)
+        if resume is not None:
+            cb.saved_at = (state.epoch, state.batch)
+        try:
+            _fit_all(model, make_dataset(vec.train, spec, cb.train_batches), cb, list(callbacks))
+        except KeyboardInterrupt as exc:  # a second signal: the state may be half-updated
+            raise _forced(cb, exc) from None
+        finally:
+            events.train_end()
+        if not state.done:
+            state.done = True
+            cb.save_checkpoint(force=True)
+    if stop.signum is not None:  # it came after the last complete state was looked at
+        raise Interrupted(state, stop.signum)
     return TrainResult(state, model)
+
+
+def _fit_all(model: Any, dataset: Any, cb: TrainCallback, more: list[Any]) -> None:
+    from lstmcli.backend import xlacache
+
+    st, epochs = cb.state, cb.cfg.epochs
+    repairs = 0
+    while st.epoch < epochs and not st.done:
+        # Every epoch has as many batches (the count does not depend on the shuffle).
+        steps = len(cb.plan(st.epoch)) - st.batch
+        if steps <= 0:  # trained, but stopped before it was closed
+            cb.close_epoch(st.epoch)
+            continue
+        last = st.epoch + 1 if st.batch else epochs
+        try:
+            model.fit(dataset, shuffle=False, epochs=last, initial_epoch=st.epoch,
+                      steps_per_epoch=steps, callbacks=[cb, *more], verbose=0)  # fmt: skip
+        except Exception as exc:
+            # A damaged XLA program in the cache fails the step that would run it, before
+            # it runs: the state is still complete, so go on from it once the entry is gone.
+            repairs += 1
+            reason = xlacache.unwritable(exc)
+            if reason:
+                raise DataError(
+                    f"cannot write the XLA program cache {xlacache.cache_dir()} ({reason}); "
+                    "free some space (or set LSTMCLI_XLA_CACHE=0) and run again"
+                ) from None
+            if repairs > MAX_CACHE_REPAIRS or not xlacache.drop_damaged(exc):
+                raise
+        if model.stop_training:  # patience (st.done) or another callback stopped it
+            break
+
+
+def _forced(cb: TrainCallback, exc: KeyboardInterrupt) -> BaseException:
+    signum = getattr(exc, "signum", signals.STOP_SIGNALS[0])
+    if cb.saved_at is None:
+        return exc
+    epoch, batch = cb.saved_at
+    return Interrupted(dataclasses.replace(cb.state, epoch=epoch, batch=batch), signum, forced=True)
