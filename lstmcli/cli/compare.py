@@ -70,6 +70,7 @@ def compare_cmd(
     `lstmcli compare sample` needs about 70 s of CPU time on 2 cores.
     Example: lstmcli compare imdb --epochs 3 --seeds 0,1,2
     """
+    from lstmcli.core.signals import exit_code
     from lstmcli.data.request import DataRequest
     from lstmcli.render.compare import CompareProgress, compare_json, curves_png, render_comparison
     from lstmcli.rundir.compare import CompareFiles, default_compare_dir
@@ -102,7 +103,9 @@ def compare_cmd(
     try:
         comparison = run_compare(request, events)
     except Interrupted as stop:
-        raise fail(f"{stop}; checkpoint saved. Run the same command again to resume", 130) from None
+        raise fail(
+            f"{stop}. Run the same command again to resume", exit_code(stop.signum)
+        ) from None
     finally:
         events.stop()
     curves_png(comparison, CompareFiles(folder).curves)
