@@ -9,6 +9,14 @@ from typing import Annotated, Any
 import typer
 
 from lstmcli.cli.app import JsonFlag, clean_text, command, fail, printable
+from lstmcli.cli.devices import (
+    CpuDevicesOption,
+    DeviceOption,
+    PeerTimeoutOption,
+    StrategyOption,
+    one_device,
+    start_cluster,
+)
 from lstmcli.cli.options import (
     BucketingFlag,
     DataOption,
@@ -34,7 +42,7 @@ def train_cmd(
     dataset: Annotated[str, typer.Argument(help="imdb, sample, or a folder / CSV / TSV / JSONL file.")],
     data: DataOption = None,
     epochs: Annotated[int, _t("--epochs", min=1, max=100_000)] = 3,
-    batch_size: Annotated[int, _t("--batch-size", min=1, max=65_536)] = 32,
+    batch_size: Annotated[int, _t("--batch-size", min=1, max=65_536, help="Texts per step on each replica; the global batch is this × replicas (printed).")] = 32,
     optimizer: Annotated[str, _t("--optimizer", help="rmsprop | adam")] = "rmsprop",
     lr: Annotated[float | None, _t("--lr", min=0.0, help="Learning rate (optimizer default).")] = None,
     seed: Annotated[int, _t("--seed", min=0, max=2**32 - 1)] = 0,
@@ -56,6 +64,10 @@ def train_cmd(
     xla: XlaFlag = True,
     eval_batch_size: EvalBatchSize = 256,
     cache: Annotated[bool, typer.Option("--cache/--no-cache", help="Reuse vectorised data from earlier runs.", rich_help_panel=SpeedPanel)] = True,
+    device: DeviceOption = "auto",
+    strategy: StrategyOption = "auto",
+    cpu_devices: CpuDevicesOption = None,
+    peer_timeout: PeerTimeoutOption = 300.0,
     as_json: JsonFlag = False,
     *,
     spec_flags: dict[str, Any],
@@ -71,6 +83,7 @@ def train_cmd(
     from lstmcli.render.train import RichTrainEvents, render_outcome, train_json
     from lstmcli.rundir.folder import RunFiles
     from lstmcli.train.config import Interrupted, TrainConfig
+    from lstmcli.train.distribute import cluster_errors, global_batch, worker_folder
     from lstmcli.train.runner import default_run_dir, run_training
 
     if freeze_embedding is not None and embedding_from is None:
@@ -85,24 +98,33 @@ def train_cmd(
         eval_limit=eval_limit, val_split=val_split, test=str(test) if test else None,
         text_col=text_col, label_col=label_col,
     )  # fmt: skip
+    cluster = start_cluster(device, strategy, cpu_devices, peer_timeout)
     cfg = TrainConfig(
-        epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, seed=seed,
+        epochs=epochs, batch_size=batch_size * cluster.replicas, optimizer=optimizer, lr=lr, seed=seed,
         patience=patience, checkpoint_every=checkpoint_every, bucketing=bucketing, xla=xla,
         eval_batch_size=eval_batch_size,
     )  # fmt: skip
     out = stdout()
     status = stderr_console() if as_json else out  # stdout stays clean for --json
     run_dir = output or default_run_dir(dataset, spec)
+    stage = lambda msg: status.print(printable(msg), style="dim", markup=False)  # noqa: E731
+    stage(cluster.describe(global_batch(cfg, run_dir, resume and cluster.is_chief)))
     try:
-        outcome = run_training(
-            req, spec, cfg, run_dir, resume=resume, classes_given=spec_flags.get("classes") is not None,
-            embedding_from=embedding_from, events=RichTrainEvents(status, batch_size),
-            stage=lambda msg: status.print(printable(msg), style="dim", markup=False), use_cache=cache,
-        )  # fmt: skip
+        with worker_folder(cluster, run_dir) as work_dir, cluster_errors(cluster):
+            outcome = run_training(
+                req, spec, cfg, work_dir, resume=resume and cluster.is_chief,
+                classes_given=spec_flags.get("classes") is not None, embedding_from=embedding_from,
+                events=RichTrainEvents(status, cfg.batch_size), stage=stage, use_cache=cache,
+                cluster=cluster,
+            )  # fmt: skip
+            if cluster.is_chief:
+                learning_curve(outcome.state.history, RunFiles(outcome.run_dir).curve)
     except Interrupted as stop:
         cmd = f"lstmcli train {dataset} --output {run_dir} --resume"
         raise fail(f"{stop}; checkpoint saved. Resume with: {cmd}", 130) from None
-    learning_curve(outcome.state.history, RunFiles(outcome.run_dir).curve)
+    if not cluster.is_chief:
+        outcome.notes.append(f"worker {cluster.index}: the chief saves the run ({run_dir})")
+        outcome.run_dir = run_dir
     if as_json:
         print_json(out, train_json(outcome))
     else:
@@ -120,6 +142,7 @@ def evaluate_cmd(
     xla: XlaFlag = False,
     bucketing: BucketingFlag = True,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, max=65_536, rich_help_panel=SpeedPanel)] = 256,
+    device: DeviceOption = "auto",
     as_json: JsonFlag = False,
 ) -> None:  # fmt: skip
     """Loss, accuracy, precision, recall, F1, ROC AUC and a confusion matrix.
@@ -132,6 +155,7 @@ def evaluate_cmd(
     from lstmcli.train.predictor import Speed, eval_threads
 
     eval_threads()
+    one_device(device)
     speed = Speed(bucketing, xla, batch_size)
     result = evaluate_run(open_run(run), dataset, speed, str(data) if data else None, limit)
     out = stdout()
@@ -146,6 +170,7 @@ def predict_cmd(
     run: Annotated[Path, typer.Argument(help="Run folder (or its model.keras).")],
     texts: Annotated[list[str] | None, typer.Argument(help="Texts to classify (stdin when none).")] = None,
     file: Annotated[Path | None, typer.Option("--file", "-f", help="One text per line.")] = None,
+    device: DeviceOption = "auto",
     as_json: JsonFlag = False,
 ) -> None:  # fmt: skip
     """Label and probability for each text.
@@ -158,6 +183,7 @@ def predict_cmd(
     from lstmcli.train.predictor import Speed, eval_threads
 
     eval_threads()
+    one_device(device)
     items = [clean_text(t) for t in texts or []] + read_lines(file, stdin=not texts)
     rows = predict_texts(open_run(run), items, Speed(True, False, 256))
     out = stdout()

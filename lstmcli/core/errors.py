@@ -28,3 +28,7 @@ class ModelFileError(LstmcliError):
 
 class DownloadError(LstmcliError):
     """A download that failed or did not verify (exit code 1)."""
+
+
+class DeviceError(LstmcliError):
+    """A device or a cluster of workers that cannot be used as asked (exit code 1)."""

@@ -60,7 +60,14 @@ def forward_fn(model: Any, xla: bool = False) -> Any:
 def predict_encoded(
     model: Any, enc: Encoded, seq_len: int, speed: Speed, forward: Any = None
 ) -> tuple[np.ndarray, float]:
-    """Probabilities for every row of ``enc`` in input order, and the seconds it took."""
+    """Probabilities for every row of ``enc`` in input order, and the seconds it took.
+
+    Masked input on a GPU is padded after the text (cuDNN's layout), else in front; the
+    probabilities are the same either way."""
+    from lstmcli.backend.device import gpu_in_use, layout
+
+    masked = any(getattr(layer, "mask_zero", False) for layer in model.layers)
+    where = layout(masked, gpu_in_use())
     plan = plan_batches(
         enc.lengths, speed.eval_batch_size, bucket_lengths(seq_len, speed.bucketing)
     )
@@ -69,7 +76,7 @@ def predict_encoded(
 
     def run(batch: Any) -> tuple[Any, np.ndarray]:
         length = batch.length if fixed is None else int(fixed)
-        return batch, np.asarray(forward(pad_batch(enc, batch.index, length)))
+        return batch, np.asarray(forward(pad_batch(enc, batch.index, length, where)))
 
     out: np.ndarray | None = None
     start = time.perf_counter()

@@ -83,7 +83,10 @@ def run_training(
     stage: Callable[[str], None] = lambda _m: None,
     progress: Callable[[int, int | None], None] | None = None,
     use_cache: bool = True,
+    cluster: Any = None,
 ) -> TrainOutcome:
+    """``cluster`` (``distribute.Cluster``): the devices or workers to train on; a worker
+    other than the chief gets a private ``run_dir`` and takes the chief's settings."""
     state = None
     extra_info: dict[str, Any] = {}
     if resume:
@@ -99,6 +102,8 @@ def run_training(
             f"--output: {run_dir} already holds a run; pass --resume to continue it or choose "
             "another --output"
         )
+    if cluster is not None:
+        spec, cfg, req = cluster.agree_setup(spec, cfg, req)
     vec = vectorize(
         req, spec.vocab, spec.seq_len, use_cache=use_cache, progress=progress, stage=stage
     )
@@ -120,7 +125,7 @@ def run_training(
     created = not run_dir.exists()
     try:
         return _train_and_report(
-            run_dir, vec, spec, cfg, req, state, init, extra_info, notes, events, stage
+            run_dir, vec, spec, cfg, req, state, init, extra_info, notes, events, stage, cluster
         )
     except Exception:
         # A run that failed before its first checkpoint leaves nothing behind, so the same
@@ -133,14 +138,16 @@ def run_training(
 def _train_and_report(
     run_dir: Path, vec: Any, spec: ModelSpec, cfg: TrainConfig, req: DataRequest,
     state: Any, init: Any, extra_info: dict[str, Any], notes: list[str],
-    events: TrainEvents | None, stage: Callable[[str], None],
+    events: TrainEvents | None, stage: Callable[[str], None], cluster: Any = None,
 ) -> TrainOutcome:  # fmt: skip
     write_run_files(
         run_dir, spec, vec.vocabulary, vec.label_names,
         extra={"data": req.to_dict(), "train": dataclasses.asdict(cfg),
                "lstmcli_version": __version__, **extra_info},
     )  # fmt: skip
-    result = train(vec, spec, cfg, run_dir, events, embedding_init=init, resume=state)
+    result = train(
+        vec, spec, cfg, run_dir, events, embedding_init=init, resume=state, cluster=cluster
+    )
     stage("evaluating the best model")
     metrics, split = final_metrics(run_dir, vec, spec, cfg)
     st = result.state

@@ -6,7 +6,7 @@ a ``TrainEvents`` object (the CLI draws Rich progress bars from it). Nothing her
 
 from __future__ import annotations
 
-import warnings
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from lstmcli.data.vcache import Vectorized
 from lstmcli.model.spec import ModelSpec
 from lstmcli.rundir.folder import RunFiles
 from lstmcli.train import checkpoint as ckpt
-from lstmcli.train.batches import make_dataset
+from lstmcli.train.batches import fit_epochs
 from lstmcli.train.config import Interrupted, TrainConfig, TrainEvents
 from lstmcli.train.loop import TrainCallback
 
@@ -47,32 +47,34 @@ def train(
     events: TrainEvents | None = None,
     embedding_init: np.ndarray | None = None,
     resume: ckpt.TrainState | None = None,
+    cluster: Any = None,
 ) -> TrainResult:
+    """``cluster`` (``distribute.Cluster``, default: this one device) gives the strategy
+    scope the model is built in, the batch layout and whether XLA may compile the step."""
     from lstmcli.backend.build import build_model
+    from lstmcli.train.distribute import Cluster
 
     events = events or TrainEvents()
-    model = build_model(spec, variable_length=True, seed=cfg.seed)
-    if embedding_init is not None:
-        model.get_layer("embedding").set_weights([embedding_init])
-    compile_model(model, spec, cfg)
-    state = resume or ckpt.TrainState()
-    if resume is not None:
-        ckpt.restore(RunFiles(run_dir).checkpoints, model, resume)
+    cluster = cluster or Cluster.single()
+    with cluster.scope():
+        model = build_model(spec, variable_length=True, seed=cfg.seed)
+        if embedding_init is not None:
+            model.get_layer("embedding").set_weights([embedding_init])
+        compile_model(model, spec, dataclasses.replace(cfg, xla=cluster.xla(spec, cfg.xla)))
+    # Multi-worker: every worker goes on from the chief's position (only it has checkpoints).
+    state, restore = cluster.agree_state(resume or ckpt.TrainState(), resume is not None)
+    if restore:
+        with cluster.scope():  # on every worker alike: creating variables is collective there
+            model.optimizer.build(model.trainable_variables)
+            if resume is not None:
+                ckpt.restore(RunFiles(run_dir).checkpoints, model, resume)
+        cluster.share_weights(model)
     cb = TrainCallback(vec, spec, cfg, run_dir, state, events)
-    train_ds = make_dataset(vec.train, spec, cb.train_batches)
     if state.done or state.epoch >= cfg.epochs:
         return TrainResult(state, model)
-    # Keras warns when a generator-fed epoch ends without a known length; that is by design here.
-    warnings.filterwarnings("ignore", message=".*ran out of data.*")
     try:
-        model.fit(
-            train_ds,
-            shuffle=False,  # the batch plans are already shuffled, per epoch and seed
-            epochs=cfg.epochs,
-            initial_epoch=state.epoch,
-            callbacks=[cb],
-            verbose=0,
-        )
+        start = (state.epoch, state.batch)
+        fit_epochs(model, vec.train, spec, cfg, start, cb, cluster.layout(spec))
     except KeyboardInterrupt:
         cb.save_checkpoint()
         raise Interrupted(state) from None
