@@ -173,9 +173,31 @@ def make_cluster(strategy: str, choice: dev.DeviceChoice, config: ClusterConfig 
             "--strategy multi-worker needs TF_CONFIG, the cluster's addresses and this "
             "worker's place; see README, 'More than one device or machine'"
         )
-    s = tf.distribute.MultiWorkerMirroredStrategy()
+    s = _multi_worker_strategy(tf)
     return Cluster("multi-worker", s, s.num_replicas_in_sync, config.workers, config.index,
                    gpu=gpu, devices=(config.address,), config=config)  # fmt: skip
+
+
+def _multi_worker_strategy(tf: Any) -> Any:
+    class KerasReduce(tf.distribute.MultiWorkerMirroredStrategy):  # type: ignore[misc,name-defined]
+        """Keras 3's ``fit`` calls this strategy's ``reduce`` in two ways it refuses
+        (keras/src/backend/tensorflow/trainer.py): on the first (x, y) batch, a tuple
+        (``_maybe_symbolic_build``; MirroredStrategy takes a tuple, this one only one value),
+        and on each step's scalar loss with ``axis=0`` (``reduce_per_replica``: "Invalid
+        reduction dimension 0 for input with 0 dimensions"). Reduce the parts one by one;
+        a scalar over the replicas."""
+
+        def reduce(self, reduce_op: Any, value: Any, axis: Any = None) -> Any:
+            one = super().reduce
+
+            def part(v: Any) -> Any:
+                parts = getattr(v, "values", (v,))
+                scalar = axis is not None and tf.convert_to_tensor(parts[0]).shape.rank == 0
+                return one(reduce_op, v, None if scalar else axis)
+
+            return tf.nest.map_structure(part, value)
+
+    return KerasReduce()
 
 
 def unreachable_peers(config: ClusterConfig, timeout: float = 1.0) -> list[str]:
