@@ -6,10 +6,11 @@ TensorFlow work of the command.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import threading
-from collections.abc import Callable, Iterator
+import select
+import signal
+import sys
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -50,43 +51,58 @@ def one_device(device: str) -> None:
     use_devices(device)
 
 
-@contextlib.contextmanager
-def deadline(seconds: float, message: Callable[[], str]) -> Iterator[None]:
-    """End the process with one line if the block has not finished after ``seconds``.
+def supervise(seconds: float, message: Callable[[], str]) -> Callable[[], None]:
+    """Fork: the child goes on with the command, the parent waits for it to call the returned
+    ``joined()``. If it has not after ``seconds``, the parent ends it and exits with one line;
+    else the parent exits with the child's exit code when it ends.
 
-    TensorFlow waits for the workers of a cluster inside C++ (for an hour), where Python
-    cannot interrupt it; a timer thread is the only way to give up with a clear line.
+    TensorFlow waits for the workers of a cluster inside C++ (an hour by default) while
+    holding Python's lock, so no timer or signal handler in the same process can run; only
+    another process can give up. Without ``os.fork`` (Windows) nothing is watched.
     """
+    if not hasattr(os, "fork"):
+        return lambda: None
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
 
-    def expire() -> None:
+        def joined() -> None:
+            os.write(w, b"1")
+            os.close(w)
+
+        return joined
+    os.close(w)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the child's to handle
+    ready, _, _ = select.select([r], [], [], seconds)
+    if not ready:  # still waiting for its peers
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
         typer.echo(f"lstmcli: {printable(message())}", err=True)
         os._exit(EXIT_RUNTIME)
-
-    timer = threading.Timer(seconds, expire)
-    timer.daemon = True
-    timer.start()
-    try:
-        yield
-    finally:
-        timer.cancel()
+    _, status = os.waitpid(pid, 0)
+    os._exit(os.waitstatus_to_exitcode(status))
 
 
 def start_cluster(device: str, strategy: str, cpu_devices: int | None, peer_timeout: float) -> Any:
     """Devices, then the strategy (a multi-worker one waits for its peers, at most
     ``peer_timeout`` seconds); returns the ``distribute.Cluster``."""
     from lstmcli.backend.device import use_devices
-    from lstmcli.core.errors import UsageError
     from lstmcli.train import distribute
 
-    if strategy not in distribute.STRATEGIES:
-        raise UsageError(
-            f"--strategy: {strategy!r} is not one of {', '.join(distribute.STRATEGIES)}"
-        )
     config = distribute.read_tf_config() if strategy in ("auto", "multi-worker") else None
-    choice = use_devices(device, cpu_devices)
-    if config is None or strategy == "one" or (strategy == "auto" and config.workers < 2):
-        return distribute.make_cluster(strategy, choice, config)
-    with deadline(peer_timeout, lambda: distribute.peer_timeout_message(config, peer_timeout)):
-        cluster = distribute.make_cluster(strategy, choice, config)
+    distribute.check_strategy(strategy, config)
+    many = config is not None and (strategy == "multi-worker" or config.workers > 1)
+    # Fork before TensorFlow is loaded (a forked TensorFlow runtime is not safe).
+    joined = (
+        supervise(peer_timeout, lambda: distribute.peer_timeout_message(config, peer_timeout))
+        if many
+        else None
+    )
+    cluster = distribute.make_cluster(strategy, use_devices(device, cpu_devices), config)
+    if joined is not None:
         cluster.barrier()  # every worker has joined
+        joined()
     return cluster

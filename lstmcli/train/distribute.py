@@ -145,11 +145,21 @@ def read_tf_config(env: dict[str, str] | None = None) -> ClusterConfig | None:
     return parse(text) if text.strip() else None
 
 
+def check_strategy(strategy: str, config: ClusterConfig | None) -> None:
+    """The --strategy errors that need no TensorFlow."""
+    if strategy not in STRATEGIES:
+        raise UsageError(f"--strategy: {strategy!r} is not one of {', '.join(STRATEGIES)}")
+    if strategy == "multi-worker" and config is None:
+        raise UsageError(
+            "--strategy multi-worker needs TF_CONFIG, the cluster's addresses and this "
+            "worker's place; see README, 'More than one device or machine'"
+        )
+
+
 def make_cluster(strategy: str, choice: dev.DeviceChoice, config: ClusterConfig | None) -> Cluster:
     """Create the strategy; call after ``device.use_devices`` and before other TensorFlow work.
     A multi-worker cluster waits here for its peers (see ``unreachable_peers``)."""
-    if strategy not in STRATEGIES:
-        raise UsageError(f"--strategy: {strategy!r} is not one of {', '.join(STRATEGIES)}")
+    check_strategy(strategy, config)
     if strategy == "auto":
         strategy = ("multi-worker" if config is not None and config.workers > 1 else
                     "mirrored" if max(choice.gpus, choice.cpu_devices) > 1 else "one")  # fmt: skip
@@ -168,11 +178,7 @@ def make_cluster(strategy: str, choice: dev.DeviceChoice, config: ClusterConfig 
         ops = None if gpu else tf.distribute.ReductionToOneDevice()
         s = tf.distribute.MirroredStrategy(devices=list(devices), cross_device_ops=ops)
         return Cluster("mirrored", s, s.num_replicas_in_sync, gpu=gpu, devices=devices)
-    if config is None:
-        raise UsageError(
-            "--strategy multi-worker needs TF_CONFIG, the cluster's addresses and this "
-            "worker's place; see README, 'More than one device or machine'"
-        )
+    assert config is not None
     s = _multi_worker_strategy(tf)
     return Cluster("multi-worker", s, s.num_replicas_in_sync, config.workers, config.index,
                    gpu=gpu, devices=(config.address,), config=config)  # fmt: skip
@@ -233,10 +239,9 @@ def cluster_errors(cluster: Cluster) -> Iterator[None]:
     try:
         yield
     except lost as exc:
-        first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
         raise DeviceError(
-            f"worker {cluster.index}: the cluster lost a worker ({first}); restart every "
-            "worker with the same command and --resume"
+            f"worker {cluster.index}: lost contact with the other workers ({type(exc).__name__}); "
+            "restart every worker with the same command and --resume"
         ) from None
 
 
