@@ -6,7 +6,7 @@ command that silently disappears.
 
 from __future__ import annotations
 
-from lstmcli.cli import embed, interpret, model, train  # noqa: F401  (they register commands)
+from lstmcli.cli import doctor, embed, interpret, model, train  # noqa: F401  (they register commands)
 from lstmcli.cli.app import app
 
 
