@@ -94,7 +94,7 @@ def single(tmp_path_factory: pytest.TempPathFactory, home: Path) -> Path:
     run = tmp_path_factory.mktemp("single") / "run"
     out, _ = finish(lstmcli("train", "sample", *ARGS, "--batch-size", str(GLOBAL_BATCH),
                             "--strategy", "one", "--output", str(run), home=home))  # fmt: skip
-    assert "global batch 16 = 16 per replica × 1 replica" in out
+    assert "training on one device (CPU): batch 16" in out
     return run
 
 

@@ -10,6 +10,8 @@ import os
 import select
 import signal
 import sys
+import threading
+import time
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -65,9 +67,11 @@ def supervise(seconds: float, message: Callable[[], str]) -> Callable[[], None]:
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
     r, w = os.pipe()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:
         os.close(r)
+        _die_with(parent)
 
         def joined() -> None:
             os.write(w, b"1")
@@ -75,7 +79,9 @@ def supervise(seconds: float, message: Callable[[], str]) -> Callable[[], None]:
 
         return joined
     os.close(w)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the child's to handle
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the child too; its to handle
+    for sig in (signal.SIGTERM, signal.SIGHUP):  # a kill meant for "the worker" ends both
+        signal.signal(sig, lambda signum, _frame: os.kill(pid, signum))
     ready, _, _ = select.select([r], [], [], seconds)
     if not ready:  # still waiting for its peers
         os.kill(pid, signal.SIGKILL)
@@ -84,6 +90,25 @@ def supervise(seconds: float, message: Callable[[], str]) -> Callable[[], None]:
         os._exit(EXIT_RUNTIME)
     _, status = os.waitpid(pid, 0)
     os._exit(os.waitstatus_to_exitcode(status))
+
+
+def _die_with(parent: int) -> None:
+    """The child of ``supervise`` ends when its parent does, even by SIGKILL: on Linux the
+    kernel sees to it (prctl PR_SET_PDEATHSIG; the standard library has no call for it), and
+    elsewhere a thread notices the parent is gone."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # it died before that took effect
+        os._exit(EXIT_RUNTIME)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(EXIT_RUNTIME)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def start_cluster(device: str, strategy: str, cpu_devices: int | None, peer_timeout: float) -> Any:

@@ -72,15 +72,17 @@ class Cluster:
         return wanted and dev.xla_allowed(spec, self.gpu, self.replicas, self.workers)[0]
 
     def describe(self, batch_size: int) -> str:
-        """One line for the user, e.g. "mirrored over 2 devices (/cpu:0, /cpu:1): global
-        batch 64 = 32 per replica × 2 replicas"."""
-        where = {"one": f"one device ({'GPU' if self.gpu else 'CPU'})",
+        """One line for the user, e.g. "training mirrored over 2 devices (/cpu:0, /cpu:1):
+        global batch 64 = 32 per replica × 2 replicas"."""
+        where = {"one": f"on one device ({'GPU' if self.gpu else 'CPU'})",
                  "mirrored": f"mirrored over {len(self.devices)} devices ({', '.join(self.devices)})",
-                 "multi-worker": f"multi-worker, worker {self.index} of {self.workers}"
+                 "multi-worker": f"as worker {self.index} of {self.workers}"
                                  f"{' (chief)' if self.is_chief else ''}"}[self.kind]  # fmt: skip
+        if self.replicas == 1:
+            return f"training {where}: batch {batch_size}"
         return (
-            f"training on {where}: global batch {batch_size} = {batch_size // self.replicas} "
-            f"per replica × {self.replicas} replica{'s' if self.replicas > 1 else ''}"
+            f"training {where}: global batch {batch_size} = {batch_size // self.replicas} "
+            f"per replica × {self.replicas} replicas"
         )
 
     # -- the chief's word, for every worker -----------------------------------------
