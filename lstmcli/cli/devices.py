@@ -118,7 +118,7 @@ def start_cluster(device: str, strategy: str, cpu_devices: int | None, peer_time
     from lstmcli.train import distribute
 
     config = distribute.read_tf_config() if strategy in ("auto", "multi-worker") else None
-    distribute.check_strategy(strategy, config)
+    distribute.check_strategy(strategy, config, cpu_devices or 1)
     many = config is not None and (strategy == "multi-worker" or config.workers > 1)
     # Fork before TensorFlow is loaded (a forked TensorFlow runtime is not safe).
     joined = (

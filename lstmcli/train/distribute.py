@@ -147,8 +147,13 @@ def read_tf_config(env: dict[str, str] | None = None) -> ClusterConfig | None:
     return parse(text) if text.strip() else None
 
 
-def check_strategy(strategy: str, config: ClusterConfig | None) -> None:
-    """The --strategy errors that need no TensorFlow."""
+def check_strategy(strategy: str, config: ClusterConfig | None, cpu_devices: int = 1) -> None:
+    """The --strategy errors that need no TensorFlow (checked before it configures devices)."""
+    many = strategy == "multi-worker" or (
+        strategy == "auto" and config is not None and config.workers > 1
+    )
+    if cpu_devices > 1 and (strategy == "one" or many):
+        raise UsageError("--cpu-devices N (N > 1) is for --strategy mirrored")
     if strategy not in STRATEGIES:
         raise UsageError(f"--strategy: {strategy!r} is not one of {', '.join(STRATEGIES)}")
     if strategy == "multi-worker" and config is None:
@@ -161,12 +166,10 @@ def check_strategy(strategy: str, config: ClusterConfig | None) -> None:
 def make_cluster(strategy: str, choice: dev.DeviceChoice, config: ClusterConfig | None) -> Cluster:
     """Create the strategy; call after ``device.use_devices`` and before other TensorFlow work.
     A multi-worker cluster waits here for its peers (see ``unreachable_peers``)."""
-    check_strategy(strategy, config)
+    check_strategy(strategy, config, choice.cpu_devices)
     if strategy == "auto":
         strategy = ("multi-worker" if config is not None and config.workers > 1 else
                     "mirrored" if max(choice.gpus, choice.cpu_devices) > 1 else "one")  # fmt: skip
-    if choice.cpu_devices > 1 and strategy != "mirrored":
-        raise UsageError("--cpu-devices N (N > 1) is for --strategy mirrored")
     gpu = choice.kind == "gpu"
     if strategy == "one":
         return Cluster(gpu=gpu)
