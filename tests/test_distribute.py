@@ -138,27 +138,54 @@ def state_of(run: Path) -> dict | None:
         return None
 
 
-def test_killed_worker_then_resume(home: Path, tmp_path: Path) -> None:
-    args = [*ARGS[:-1], "2", "--batch-size", "8", "--checkpoint-every", "4"]
-    reference = tmp_path / "reference"
-    single = lstmcli("train", "sample", *args[:-4], "--batch-size", "16", "--checkpoint-every",
-                     "4", "--strategy", "one", "--output", str(reference), home=home)  # fmt: skip
-    run, ports = tmp_path / "run", free_ports(2)
-    procs = start_workers(ports, [run, tmp_path / "w1"], args, home, tmp_path)
+TWO_EPOCHS = [*ARGS[:-1], "2", "--checkpoint-every", "4"]
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory, home: Path) -> Path:
+    """Two epochs on one device, never interrupted."""
+    run = tmp_path_factory.mktemp("reference") / "run"
+    finish(lstmcli("train", "sample", *TWO_EPOCHS, "--batch-size", str(GLOBAL_BATCH),
+                   "--strategy", "one", "--output", str(run), home=home))  # fmt: skip
+    return run
+
+
+def kill_mid_epoch(run: Path, proc: subprocess.Popen) -> None:
     deadline = time.time() + 300
     while (state_of(run) or {}).get("batch", 0) < 8 and time.time() < deadline:
         time.sleep(0.1)
-    procs[1].send_signal(signal.SIGKILL)
-    procs[1].communicate()
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate()
+
+
+def check_resumed(run: Path, out: str, at: dict, reference: Path) -> None:
+    assert f"resuming {run} at epoch {at['epoch'] + 1}, batch {at['batch']}" in out
+    assert [r["epoch"] for r in csv.DictReader((run / "history.csv").open())] == ["1", "2"]
+    assert max_difference(run, reference) < ATOL
+
+
+def test_killed_worker_then_resume(reference: Path, home: Path, tmp_path: Path) -> None:
+    args = [*TWO_EPOCHS, "--batch-size", str(GLOBAL_BATCH // 2)]
+    run, ports = tmp_path / "run", free_ports(2)
+    procs = start_workers(ports, [run, tmp_path / "w1"], args, home, tmp_path)
+    kill_mid_epoch(run, procs[1])
     _, err = procs[0].communicate(timeout=120)  # the chief notices, it does not hang
     assert procs[0].returncode == 1
     assert err.strip().count("\n") == 0 and "--resume" in err, err
     at = state_of(run)
-    assert at is not None and not at["done"] and (at["epoch"], at["batch"]) >= (0, 8)
+    assert at is not None and not at["done"] and at["batch"] >= 8
 
     procs = start_workers(ports, [run, tmp_path / "w1"], [*args, "--resume"], home, tmp_path)
     outs = [finish(p) for p in procs]
-    assert f"resuming {run} at epoch {at['epoch'] + 1}, batch {at['batch']}" in outs[0][0]
-    assert [r["epoch"] for r in csv.DictReader((run / "history.csv").open())] == ["1", "2"]
-    finish(single)
-    assert max_difference(run, reference) < ATOL
+    check_resumed(run, outs[0][0], at, reference)
+
+
+def test_mirrored_killed_then_resume(reference: Path, home: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    args = [*TWO_EPOCHS, "--batch-size", str(GLOBAL_BATCH // 2), "--strategy", "mirrored",
+            "--cpu-devices", "2", "--output", str(run)]  # fmt: skip
+    kill_mid_epoch(run, lstmcli("train", "sample", *args, home=home))
+    at = state_of(run)
+    assert at is not None and not at["done"] and at["batch"] >= 8
+    out, _ = finish(lstmcli("train", "sample", *args, "--resume", home=home))
+    check_resumed(run, out, at, reference)
