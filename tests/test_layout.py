@@ -82,3 +82,35 @@ def test_tf_data_batches_equal_the_numpy_layout(layout: str) -> None:
     for (x, y), batch in zip(got, plan, strict=True):
         np.testing.assert_array_equal(x, pad_batch(enc, batch.index, batch.length, layout))
         np.testing.assert_array_equal(y[:, 0], labels[batch.index].astype("float32"))
+
+
+@pytest.mark.slow
+def test_training_with_the_gpu_layout_gives_the_same_model(tmp_path) -> None:
+    """The GPU path's batches (end padding, no XLA), run here on the CPU, train the same
+    weights as the CPU path's (front padding), epoch for epoch and batch for batch."""
+    from lstmcli.data.request import DataRequest
+    from lstmcli.train.config import TrainConfig
+    from lstmcli.train.distribute import Cluster
+    from lstmcli.train.runner import run_training
+
+    spec = ModelSpec(cell="gru", units=(6,), vocab=300, embed_dim=6, seq_len=40, mask_zero=True)
+    req = DataRequest(name_or_path="sample", seed=0, limit=300, eval_limit=100)
+    cfg = TrainConfig(epochs=2, batch_size=16, xla=False, optimizer="adam", lr=0.01)
+    runs = {}
+    for gpu in (False, True):
+        cluster = Cluster(gpu=gpu)
+        assert cluster.layout(spec) == ("end" if gpu else "front")
+        out = run_training(req, spec, cfg, tmp_path / str(gpu), cluster=cluster, use_cache=False)
+        runs[gpu] = (out, make_model_weights(tmp_path / str(gpu)))
+    (front, w_front), (end, w_end) = runs[False], runs[True]
+    assert [r["val_loss"] for r in end.state.history] == pytest.approx(
+        [r["val_loss"] for r in front.state.history], abs=1e-5
+    )
+    for a, b in zip(w_front, w_end, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-5, rtol=0)
+
+
+def make_model_weights(run) -> list[np.ndarray]:
+    from lstmcli.backend.modelfile import load_model
+
+    return load_model(run / "model.keras").get_weights()

@@ -67,12 +67,14 @@ def predict_encoded(
     from lstmcli.backend.device import gpu_in_use, layout
 
     masked = any(getattr(layer, "mask_zero", False) for layer in model.layers)
-    where = layout(masked, gpu_in_use())
+    gpu = gpu_in_use()
+    where = layout(masked, gpu)
     plan = plan_batches(
         enc.lengths, speed.eval_batch_size, bucket_lengths(seq_len, speed.bucketing)
     )
     fixed = model.inputs[0].shape[1]
-    forward = forward or forward_fn(model, speed.xla)
+    # XLA cannot compile cuDNN's kernels: on a GPU, --xla applies to SimpleRNN models only.
+    forward = forward or forward_fn(model, speed.xla and not (gpu and _cudnn(model)))
 
     def run(batch: Any) -> tuple[Any, np.ndarray]:
         length = batch.length if fixed is None else int(fixed)
@@ -89,3 +91,9 @@ def predict_encoded(
     if out is None:
         out = np.zeros((0, int(model.outputs[0].shape[-1])), dtype=np.float32)
     return out, seconds
+
+
+def _cudnn(model: Any) -> bool:
+    """Whether Keras would run a recurrent layer of ``model`` with cuDNN on a GPU."""
+    layers = [getattr(x, "forward_layer", x) for x in model.layers]
+    return any(type(x).__name__ in ("LSTM", "GRU") and not x.recurrent_dropout for x in layers)
