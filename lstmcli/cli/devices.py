@@ -58,9 +58,10 @@ def supervise(seconds: float, message: Callable[[], str]) -> Callable[[], None]:
     ``joined()``. If it has not after ``seconds``, the parent ends it and exits with one line;
     else the parent exits with the child's exit code when it ends.
 
-    TensorFlow waits for the workers of a cluster inside C++ (an hour by default) while
-    holding Python's lock, so no timer or signal handler in the same process can run; only
-    another process can give up. Without ``os.fork`` (Windows) nothing is watched.
+    TensorFlow waits for the workers of a cluster inside C++ while holding Python's lock (a
+    worker whose peer never came waited 12 minutes here until it was killed), so no timer or
+    signal handler in the same process can run; only another process can give up. Without
+    ``os.fork`` (Windows) nothing is watched.
     """
     if not hasattr(os, "fork"):
         return lambda: None
@@ -79,7 +80,7 @@ def supervise(seconds: float, message: Callable[[], str]) -> Callable[[], None]:
 
         return joined
     os.close(w)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the child too; its to handle
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the child too; it handles it
     for sig in (signal.SIGTERM, signal.SIGHUP):  # a kill meant for "the worker" ends both
         signal.signal(sig, lambda signum, _frame: os.kill(pid, signum))
     ready, _, _ = select.select([r], [], [], seconds)
@@ -89,7 +90,8 @@ def supervise(seconds: float, message: Callable[[], str]) -> Callable[[], None]:
         typer.echo(f"lstmcli: {printable(message())}", err=True)
         os._exit(EXIT_RUNTIME)
     _, status = os.waitpid(pid, 0)
-    os._exit(os.waitstatus_to_exitcode(status))
+    code = os.waitstatus_to_exitcode(status)
+    os._exit(code if code >= 0 else 128 - code)  # killed by signal N: 128 + N, as a shell says
 
 
 def _die_with(parent: int) -> None:
