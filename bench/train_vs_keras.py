@@ -1,13 +1,23 @@
-"""Benchmark: the lecture's plain Keras script against `lstmcli train imdb`, same data and epochs.
+"""Benchmark: the lecture's plain Keras script against `lstmcli train imdb` + `lstmcli evaluate`,
+same data, same epochs, same seeds, all in one invocation (only ratios measured in one run
+carry over: machines here differ 2× from one session to the next).
 
-Both run one after the other in this invocation: first the plain script in this process
-(TextVectorization, pad_sequences to 500, Embedding → RNN → Dense, RMSprop, batch 32),
-then `lstmcli train imdb` in a subprocess with a cold cache. Printed for both: training
-samples/s, evaluation samples/s, end-to-end wall time, test accuracy, and the ratios.
+For each seed, in turn: the plain script in a fresh process (TextVectorization,
+pad_sequences to 500, Embedding → RNN → Dense, RMSprop, batch 32, model.evaluate); then
+`lstmcli train imdb` with the default flags and `lstmcli evaluate` on its run. lstmcli runs
+with one cache folder for the whole benchmark: the first seed starts cold (no vectorised
+data, no compiled XLA programs) and is then repeated warm (both cached); later seeds find
+the XLA programs cached but vectorise their own split. End to end = the plain script's whole
+run against lstmcli's train + evaluate.
+
+Printed: per seed the wall times, training and evaluation samples/s and test accuracies;
+then per arm the mean ± spread (sample standard deviation; min–max) of test accuracy, and
+the ratios.
 
 Usage:
   python bench/train_vs_keras.py --data ../shared/data/aclImdb_v1.tar.gz [--epochs 3]
-         [--cell lstm|gru|simplernn] [--bidirectional] [--stacked N] [--limit N] [--json OUT]
+         [--seeds 0,1,2] [--cell lstm|gru|simplernn] [--bidirectional] [--stacked N]
+         [--limit N] [--skip-keras] [--json OUT] [-- extra lstmcli train flags]
 """
 
 from __future__ import annotations
@@ -15,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -79,34 +90,102 @@ def plain_keras(args: argparse.Namespace) -> dict[str, float]:
     }
 
 
-def lstmcli_run(args: argparse.Namespace) -> dict[str, float]:
-    with tempfile.TemporaryDirectory() as home:
-        cmd = [sys.executable, "-m", "lstmcli", "train", "imdb", "--data", args.data,
-               "--epochs", str(args.epochs), "--seed", str(args.seed), "--cell", args.cell,
-               "--stacked", str(args.stacked), "--output", str(Path(home) / "run"), "--json"]  # fmt: skip
-        if args.bidirectional:
-            cmd.append("--bidirectional")
-        if args.limit:
-            cmd += ["--limit", str(args.limit)]
-        cmd += args.extra
-        env = {**os.environ, "LSTMCLI_HOME": home}
-        start = time.perf_counter()
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
-        wall = time.perf_counter() - start
-        if proc.returncode != 0:
-            raise SystemExit(f"lstmcli failed ({proc.returncode}): {proc.stderr[-2000:]}")
-        report = json.loads(proc.stdout)
-        metrics, history = report["metrics"], report["history"]
-    later = history[1:] or history  # epoch 1 includes compiling one XLA program per bucket
+def lstmcli_run(args: argparse.Namespace, seed: int, home: Path) -> dict[str, float]:
+    """`lstmcli train imdb` then `lstmcli evaluate` on its run, as a user would type them."""
+    out = home / f"run-{seed}-{time.monotonic_ns()}"
+    lstm = [sys.executable, "-m", "lstmcli"]
+    cmd = [*lstm, "train", "imdb", "--data", args.data, "--epochs", str(args.epochs),
+           "--seed", str(seed), "--output", str(out), "--json"]  # fmt: skip
+    if args.cell != "lstm":
+        cmd += ["--cell", args.cell]
+    if args.stacked != 1:
+        cmd += ["--stacked", str(args.stacked)]
+    if args.bidirectional:
+        cmd.append("--bidirectional")
+    if args.limit:
+        cmd += ["--limit", str(args.limit)]
+    cmd += args.extra
+    env = {**os.environ, "LSTMCLI_HOME": str(home)}
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    train_wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"lstmcli failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    report = json.loads(proc.stdout)
+    ev = subprocess.run([*lstm, "evaluate", str(out), "--json"], env=env, capture_output=True,
+                        text=True)  # fmt: skip
+    wall = time.perf_counter() - start
+    if ev.returncode != 0:
+        raise SystemExit(f"lstmcli evaluate failed ({ev.returncode}): {ev.stderr[-2000:]}")
+    evaluated = json.loads(ev.stdout)
+    metrics, history = report["metrics"], report["history"]
+    later = history[1:] or history  # epoch 1 includes compiling the XLA programs
     return {
         "train_samples_per_s": metrics["train_samples_per_s"],
         "steady_train_samples_per_s": sum(r["samples_per_s"] * r["seconds"] for r in later)
         / sum(r["seconds"] for r in later),
         "epoch_seconds": [r["seconds"] for r in history],
-        "eval_samples_per_s": metrics["eval_samples_per_s"],
+        "val_accuracy": [round(r["val_accuracy"], 4) for r in history],
+        "eval_samples_per_s": evaluated["eval_samples_per_s"],
+        "train_wall_s": train_wall,
         "wall_s": wall,
-        "test_accuracy": metrics["accuracy"],
+        "test_accuracy": evaluated["accuracy"],
     }
+
+
+def plain_run(args: argparse.Namespace, seed: int) -> dict[str, float]:
+    """The plain script in a fresh process (so no TensorFlow state carries over)."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        cmd = [sys.executable, __file__, "--plain-only", "--seed", str(seed), "--data", args.data,
+               "--epochs", str(args.epochs), "--cell", args.cell, "--stacked", str(args.stacked),
+               "--json", out.name]  # fmt: skip
+        if args.bidirectional:
+            cmd.append("--bidirectional")
+        if args.limit:
+            cmd += ["--limit", str(args.limit)]
+        subprocess.run(cmd, check=True)
+        return json.loads(Path(out.name).read_text())
+
+
+def spread(values: list[float]) -> str:
+    mean = statistics.mean(values)
+    sd = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{100 * mean:.2f} ± {100 * sd:.2f} ({100 * min(values):.2f}–{100 * max(values):.2f})"
+
+
+def summarise(runs: dict[str, list[dict[str, float]]], warm: dict[str, float] | None) -> None:
+    plain, ours = runs.get("keras", []), runs["lstmcli"]
+    print("\nseed-by-seed:")
+    for name, rows in runs.items():
+        for seed, r in zip(SEEDS, rows, strict=False):
+            print(f"  {name:<8} seed {seed}: wall {r['wall_s']:7.1f} s, epochs {r['epoch_seconds']}, "
+                  f"train {r['train_samples_per_s']:7.0f}/s, eval {r['eval_samples_per_s']:7.0f}/s, "
+                  f"test acc {100 * r['test_accuracy']:.2f}%")  # fmt: skip
+    if warm:
+        print(f"  lstmcli  seed {SEEDS[0]} again, caches warm: wall {warm['wall_s']:.1f} s, "
+              f"epochs {warm['epoch_seconds']}")  # fmt: skip
+    print(f"\ntest accuracy, mean ± sd (min–max) over seeds {SEEDS}:")
+    for name, rows in runs.items():
+        print(f"  {name:<8} {spread([r['test_accuracy'] for r in rows])}")
+    if not plain:
+        return
+    mean = statistics.mean
+    wall_k = mean(r["wall_s"] for r in plain)
+    print("\nratios (plain / lstmcli for times, lstmcli / plain for rates):")
+    print(
+        f"  end to end, cold cache (seed {SEEDS[0]}): {plain[0]['wall_s'] / ours[0]['wall_s']:.2f}×"
+    )
+    if warm:
+        print(
+            f"  end to end, warm caches (seed {SEEDS[0]}): {plain[0]['wall_s'] / warm['wall_s']:.2f}×"
+        )
+    print(f"  end to end, mean over seeds: {wall_k / mean(r['wall_s'] for r in ours):.2f}×")
+    for key in ("train_samples_per_s", "steady_train_samples_per_s", "eval_samples_per_s"):
+        ratio = mean(r[key] for r in ours) / mean(r[key] for r in plain)
+        print(f"  {key.replace('_', ' ')}: {ratio:.2f}×")
+
+
+SEEDS: list[int] = []
 
 
 def main() -> None:
@@ -115,12 +194,15 @@ def main() -> None:
     )
     parser.add_argument("--data", default=os.environ.get("LSTMCLI_TEST_IMDB"), required=False)
     parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", default="0", help="Comma-separated seeds, e.g. 0,1,2.")
+    parser.add_argument("--seed", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--cell", default="lstm", choices=["lstm", "gru", "simplernn"])
     parser.add_argument("--bidirectional", action="store_true")
     parser.add_argument("--stacked", type=int, default=1)
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--skip-keras", action="store_true", help="Only run lstmcli.")
+    parser.add_argument("--no-warm", action="store_true", help="Skip the warm-cache repeat.")
+    parser.add_argument("--plain-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, default=None, help="Also write the results here.")
     parser.add_argument("extra", nargs="*", help="Extra flags for lstmcli train (after --).")
     args = parser.parse_args()
@@ -128,27 +210,26 @@ def main() -> None:
         raise SystemExit(
             "give --data PATH (the aclImdb_v1.tar.gz archive) or set LSTMCLI_TEST_IMDB"
         )
-    results = {"lstmcli": lstmcli_run(args)}
+    if args.plain_only:  # the child process of plain_run
+        args.seed = args.seed or 0
+        args.json.write_text(json.dumps(plain_keras(args)))
+        return
+    SEEDS[:] = [int(s) for s in args.seeds.split(",")]
+    runs: dict[str, list[dict[str, float]]] = {"lstmcli": []}
     if not args.skip_keras:
-        results = {"keras": plain_keras(args), **results}
-    keys = ["train_samples_per_s", "eval_samples_per_s", "wall_s", "test_accuracy"]
-    for name, r in results.items():
-        print(f"{name}: seconds per epoch {r['epoch_seconds']}; epochs 2+ at "
-              f"{r['steady_train_samples_per_s']:.0f} samples/s")  # fmt: skip
-    if "keras" in results:
-        steady = [results[n]["steady_train_samples_per_s"] for n in ("lstmcli", "keras")]
-        print(f"steady-state training ratio (epochs 2+): {steady[0] / steady[1]:.2f}×")
-    print(f"{'':<10}" + "".join(f"{k:>22}" for k in keys))
-    for name, r in results.items():
-        print(f"{name:<10}" + "".join(f"{r[k]:>22.4f}" for k in keys))
-    if "keras" in results:
-        k, lc = results["keras"], results["lstmcli"]
-        print(f"{'ratio':<10}{lc[keys[0]] / k[keys[0]]:>21.2f}×{lc[keys[1]] / k[keys[1]]:>21.2f}×"
-              f"{k['wall_s'] / lc['wall_s']:>21.2f}×{lc[keys[3]] - k[keys[3]]:>+22.4f}")  # fmt: skip
+        runs = {"keras": [], **runs}
+    warm = None
+    with tempfile.TemporaryDirectory() as home:
+        for seed in SEEDS:
+            if not args.skip_keras:
+                runs["keras"].append(plain_run(args, seed))
+            runs["lstmcli"].append(lstmcli_run(args, seed, Path(home)))
+            if seed == SEEDS[0] and not args.no_warm:
+                warm = lstmcli_run(args, seed, Path(home))
+            summarise(runs, warm)
     if args.json:
-        args.json.write_text(
-            json.dumps({"args": vars(args) | {"json": str(args.json)}, **results}, indent=2)
-        )
+        args.json.write_text(json.dumps({"args": vars(args) | {"json": str(args.json)},
+                                         "runs": runs, "warm": warm}, indent=2))  # fmt: skip
 
 
 if __name__ == "__main__":

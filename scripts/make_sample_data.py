@@ -1,4 +1,4 @@
-"""Generate ``sample_data/reviews.csv``: short movie reviews written from templates.
+"""Generate ``lstmcli/data/sample/reviews.csv``: short movie reviews written from templates.
 
 Every review is made here from the word lists and sentence templates below (no text from any
 published data set). Each has a label (pos/neg) and is built from neutral filler, sentences of
@@ -6,7 +6,7 @@ its own polarity (some negated: "the plot was not dull"), "X, but Y" sentences w
 clause carries the label, and now and then one sentence of the opposite polarity. So no single
 word decides the label, yet a small LSTM learns it in a few epochs.
 
-    python scripts/make_sample_data.py [--seed 20240611] [--count 2000] [--out sample_data]
+    python scripts/make_sample_data.py [--seed 20240611] [--count 2000] [--out lstmcli/data/sample]
 
 The output depends only on the seed and count.
 """
@@ -136,13 +136,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--count", type=int, default=COUNT, help="reviews (half of each class)")
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent.parent / "sample_data")
+    parser.add_argument(
+        "--out", type=Path, default=Path(__file__).parent.parent / "lstmcli" / "data" / "sample"
+    )
     args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
-    with open(args.out / "reviews.csv", "w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(["text", "label"])
-        writer.writerows(generate(args.seed, args.count))
+    rows = generate(args.seed, args.count)
+    # The package's copy is what lstmcli reads; sample_data/ keeps the same file at the top of
+    # the project, where a reader looks for it (tests/test_datasets.py checks they are equal).
+    top = Path(__file__).parent.parent / "sample_data"
+    for folder in (args.out, top):
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / "reviews.csv", "w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh, lineterminator="\n")
+            writer.writerow(["text", "label"])
+            writer.writerows(rows)
 
 
 if __name__ == "__main__":

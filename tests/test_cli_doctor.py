@@ -34,7 +34,9 @@ def test_doctor_reports_versions_devices_and_data(isolated_home: Path) -> None:
     assert doc["defaults"]["cudnn"] is gpu and doc["defaults"]["xla_train"] is not gpu
     assert doc["cache"] == {"path": str(isolated_home), "exists": True, "bytes": 1234, "files": 1}
     assert doc["data"]["imdb"]["found"] == str(isolated_home / "datasets" / "aclImdb_v1.tar.gz")
-    assert doc["data"]["sample"]["found"] == str(ROOT / "sample_data" / "reviews.csv")
+    from lstmcli.data.datasets import sample_path
+
+    assert doc["data"]["sample"]["found"] == str(sample_path())
     assert doc["problems"] == []
 
     text = invoke(["doctor"]).stdout

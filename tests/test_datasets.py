@@ -219,7 +219,7 @@ def test_unsafe_archive_is_refused(tmp_path: Path, kind: str) -> None:
 
 
 class Server:
-    """Serves ``routes[path] = (body, declared_length)`` on 127.0.0.1."""
+    """Serves ``routes[path] = (body, declared_length)`` on 127.0.0.1 (-1: no length sent)."""
 
     def __init__(self) -> None:
         self.routes: dict[str, tuple[bytes, int]] = {}
@@ -232,7 +232,8 @@ class Server:
                     return
                 body, length = routes[self.path]
                 self.send_response(200)
-                self.send_header("Content-Length", str(length))
+                if length >= 0:  # -1: no Content-Length (the body ends when the connection does)
+                    self.send_header("Content-Length", str(length))
                 self.end_headers()
                 self.wfile.write(body)
                 self.close_connection = True
@@ -263,9 +264,12 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
 def serve(
     server: Server, monkeypatch: pytest.MonkeyPatch, body: bytes, length: int | None = None
 ) -> str:
+    """Serve ``body`` as the IMDB archive; the expected SHA-256 is the body's own (a download is
+    otherwise checked against the published archive's)."""
     server.routes["/aclImdb_v1.tar.gz"] = (body, len(body) if length is None else length)
     url = server.url("/aclImdb_v1.tar.gz")
     monkeypatch.setenv("LSTMCLI_IMDB_URL", url)
+    monkeypatch.setenv("LSTMCLI_IMDB_SHA256", hashlib.sha256(body).hexdigest())
     return url
 
 
@@ -292,6 +296,31 @@ def test_checksum_mismatch(archive: Path, server: Server, monkeypatch: pytest.Mo
     with pytest.raises(DownloadError, match="not the expected 0000"):
         load_imdb()
     assert not list(paths.datasets_dir().iterdir())
+
+
+def test_download_checked_against_the_published_hash_by_default(
+    archive: Path, server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serve(server, monkeypatch, archive.read_bytes())
+    monkeypatch.delenv("LSTMCLI_IMDB_SHA256")
+    assert imdb.IMDB_SHA256 == "c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe"
+    with pytest.raises(DownloadError, match=f"not the expected {imdb.IMDB_SHA256}"):
+        load_imdb()
+    assert not list(paths.datasets_dir().iterdir())
+    # The same bytes given as --data are the user's archive: never rejected for their hash.
+    assert len(load_imdb(archive).train) == 16
+
+
+def test_download_without_content_length_ends_its_progress(
+    archive: Path, server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = archive.read_bytes()
+    serve(server, monkeypatch, body, length=-1)
+    calls: list[tuple[int, int | None]] = []
+    with fetch.downloaded(server.url("/aclImdb_v1.tar.gz"), paths.home(), hint="h",
+                          progress=lambda d, t: calls.append((d, t))) as part:  # fmt: skip
+        assert part.read_bytes() == body
+    assert calls[0] == (0, None) and calls[-1] == (len(body), len(body))
 
 
 def test_interrupted_transfer(
@@ -397,3 +426,12 @@ def test_real_imdb_limits_keep_validation(real_imdb: tuple[LabelledData, float])
     first_neg = [t for t, y in zip(d.train.texts, d.train.labels, strict=True) if y == 0][:500]
     assert [t for t, y in zip(small.texts, small.labels, strict=True) if y == 0] == first_neg
     assert np.bincount(limit_split(d.val, 201).labels).tolist() == [101, 100]
+
+
+def test_sample_set_copies_are_identical() -> None:
+    """sample_data/reviews.csv (where a reader looks) and the package's copy (what lstmcli
+    reads from every install) are one file written twice by scripts/make_sample_data.py."""
+    from lstmcli.data.datasets import sample_path
+
+    top = Path(__file__).resolve().parent.parent / "sample_data" / "reviews.csv"
+    assert top.read_bytes() == sample_path().read_bytes()

@@ -54,7 +54,7 @@ STRICT = bool(os.environ.get("LSTMCLI_FUZZ_STRICT"))
 # instead of stopping at the first.
 KEEP_GOING = bool(os.environ.get("LSTMCLI_FUZZ_KEEP_GOING"))
 # Commands that print status lines on stderr before a failure (the error is still the last line).
-STATUS_ON_STDERR = {"pretrain"}
+STATUS_ON_STDERR = {"pretrain", "report"}
 
 
 def fuzz(n: int) -> settings:
@@ -612,6 +612,8 @@ COMMANDS = [
     "neighbors",
     "neighbours",
     "inspect",
+    "report",
+    "cache",
 ]
 
 
@@ -652,13 +654,16 @@ def test_fuzz_token_soup(world: World, data: st.DataObject) -> None:
                 "--label-col",
                 "--checkpoint-every",
                 "--eval-batch-size",
+                "--reviews",
+                "--older-than",
+                "--what",
             ]
         },
         **{
             f: path_value(w.read_paths())
             for f in ["--model", "--file", "-f", "--data", "--test", "--embedding-from"]
         },
-        **{f: out_path(w, ".keras") for f in ["-o", "--output", "--png"]},
+        **{f: out_path(w, ".keras") for f in ["-o", "--output", "--png", "--tensorboard"]},
         **{
             f: None
             for f in [
@@ -673,6 +678,11 @@ def test_fuzz_token_soup(world: World, data: st.DataObject) -> None:
                 "--no-bucketing",
                 "--freeze-embedding",
                 "--fine-tune-embedding",
+                "--plots",
+                "-q",
+                "--quiet",
+                "--dry-run",
+                "--version",
             ]
         },
     }
@@ -689,6 +699,10 @@ def test_fuzz_token_soup(world: World, data: st.DataObject) -> None:
                     ["--json"],
                     ["summary", "summary"],
                     ["help"],
+                    ["--version"],
+                    ["cache", "list"],
+                    ["cache", "clear"],
+                    ["cache", "bogus"],
                 ]
             ),
         )
@@ -774,7 +788,7 @@ def test_fuzz_run_commands(world: World, data: st.DataObject) -> None:
     ]
     good_runs = [w.run, w.bigru, w.run / "model.keras"]
     command = data.draw(
-        st.sampled_from(["predict", "evaluate", "inspect", "neighbors", "neighbours"])
+        st.sampled_from(["predict", "evaluate", "inspect", "neighbors", "neighbours", "report"])
     )
     source = data.draw(st.one_of(st.sampled_from([str(p) for p in good_runs]), path_value(runs)))
     text = st.one_of(
@@ -809,6 +823,9 @@ def test_fuzz_run_commands(world: World, data: st.DataObject) -> None:
             "--bucketing": None,
             "--no-bucketing": None,
             "--batch-size": int_value,
+            "--plots": None,
+            "-q": None,
+            "--quiet": None,
             **json_flag,
         }
         datasets = [w.tiny_csv, *w.fail_data, *w.missing, w.root / "empty_dir"]
@@ -847,6 +864,17 @@ def test_fuzz_run_commands(world: World, data: st.DataObject) -> None:
             **json_flag,
         }
         positional = data.draw(st.lists(text, max_size=1))
+    elif command == "report":
+        options = {
+            "-o": out_path(w, ".html"),
+            "--output": out_path(w, ".html"),
+            "--data": path_value(readable),
+            "--limit": int_value,
+            "--reviews": int_value,
+            "-q": None,
+            "--quiet": None,
+        }
+        positional = []
     else:
         source = data.draw(st.one_of(st.just(str(w.vec)), st.just(source)))
         options = {"-k": int_value, "--k": int_value, **json_flag}
@@ -902,11 +930,15 @@ def test_fuzz_train_and_pretrain(world: World, data: st.DataObject) -> None:
             "--fine-tune-embedding": None,
             "--bucketing": None,
             "--no-bucketing": None,
+            "--batching": st.sampled_from(["random", "sortish", "bucket"]) | junk_text,
             "--xla": None,
             "--no-xla": None,
             "--eval-batch-size": int_value,
             "--cache": None,
             "--no-cache": None,
+            "--tensorboard": out_path(w, ""),
+            "-q": None,
+            "--quiet": None,
         }
     else:
         options = {
@@ -926,6 +958,8 @@ def test_fuzz_train_and_pretrain(world: World, data: st.DataObject) -> None:
             "--limit": int_value,
             "--data": path_value(readable),
             "--overwrite": None,
+            "-q": None,
+            "--quiet": None,
         }
     flags = data.draw(tokens(options, max_size=8))
     if command == "pretrain" and data.draw(st.integers(0, 3)) > 0:
@@ -982,6 +1016,15 @@ def nasty_cases(w: World) -> list[list[str]]:
         ["train", "imdb", "--data", str(w.root / "garbage.bin")],
         ["pretrain", "imdb", "-o", str(w.out)],
         ["summary", "--units", str(2**31)],  # refused as too big (as the catch-all, for now)
+        ["report", "/dev/null"],
+        ["report", str(w.run), "-o", str(w.out / "page.txt")],
+        ["report", str(w.run), "-o", str(w.out)],
+        ["report", str(w.broken_runs[1])],  # a model file that is not a zip
+        ["cache", "clear", "--what", "models"],
+        ["cache", "clear", "--older-than", "nan"],
+        ["cache", "clear", "--older-than", "-1"],
+        ["train", "sample", "--tensorboard", str(w.tiny_csv), "-o", str(w.out / "tb_run")],
+        ["evaluate", str(w.bigru), "--plots"],
     ]
 
 
@@ -1070,6 +1113,13 @@ def test_known_good_invocations(world: World) -> None:
         ["inspect", str(w.run), "--top-units", "2", "--json"],
         ["neighbors", str(w.vec), "good", "-k", "2", "--json"],
         ["evaluate", str(w.run), "--no-xla", "--json"],
+        ["evaluate", str(w.run), "--plots", "-q"],
+        ["report", str(w.run), "-o", str(w.out / "report.html"), "-q", "--reviews", "3"],
+        ["report", str(w.bigru)],  # no recorded data set: the page says so
+        ["report", str(w.vector_run), "-o", str(w.out / "vectors.html")],
+        ["cache", "list", "--json"],
+        ["cache", "clear", "--older-than", "1", "--dry-run"],
+        ["--version"],
     ):
         result = invoke(args, as_json="--json" in args)
         assert result.exit_code == 0, (args, result.stderr)

@@ -7,7 +7,7 @@ import pytest
 
 sk = pytest.importorskip("sklearn.metrics")
 
-from lstmcli.core.metrics import compute, roc_auc  # noqa: E402
+from lstmcli.core.metrics import compute, roc_auc, roc_curve, roc_curves  # noqa: E402
 
 
 def reference(probs: np.ndarray, y: np.ndarray, k: int) -> dict[str, object]:
@@ -101,3 +101,27 @@ def test_binary_edges(y: list[int], p: list[float]) -> None:
 def test_multiclass_with_a_missing_class() -> None:
     y = np.array([0, 0, 1, 1, 0, 1])  # class 2 never occurs
     check(softmax(np.random.default_rng(1).normal(size=(6, 3))), y)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_roc_curve_matches_sklearn(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    scores = np.round(rng.random(300), 2)  # many ties
+    positive = rng.random(300) < 0.3
+    found = roc_curve(scores, positive)
+    assert found is not None
+    fpr, tpr, _ = sk.roc_curve(positive, scores, drop_intermediate=False)
+    assert np.allclose(found[0], fpr) and np.allclose(found[1], tpr)
+    assert np.trapezoid(found[1], found[0]) == pytest.approx(roc_auc(scores, positive))
+    assert roc_curve(scores, np.zeros(300, bool)) is None
+
+
+def test_roc_curves_one_per_class() -> None:
+    rng = np.random.default_rng(3)
+    binary = roc_curves(rng.random((50, 1)), rng.integers(0, 2, 50), ["neg", "pos"])
+    assert [c.label for c in binary] == ["pos"]
+    probs = rng.dirichlet(np.ones(3), 60)
+    y = np.r_[np.zeros(30, int), np.ones(30, int)]  # class "c" never occurs: no curve
+    curves = roc_curves(probs, y, ["a", "b", "c"])
+    assert [c.label for c in curves] == ["a", "b"]
+    assert curves[0].auc == pytest.approx(sk.roc_auc_score(y == 0, probs[:, 0]))

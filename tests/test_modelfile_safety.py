@@ -198,6 +198,26 @@ in_model(  # a 1 KB file that would make Keras allocate 4 TB
     lambda m: layer("Embedding", "e", {"input_dim": 10**9, "output_dim": 1000}),
 )
 in_model("quantized-dense", lambda m: dense("d", quantization_config={"mode": "int8"}))
+# lstmcli's own pooling layers are allowed by exact module and registered name only (issue 15)
+OWN_POOL = {
+    "module": "lstmcli.backend.layers",
+    "registered_name": "lstmcli>MaskedGlobalMaxPooling1D",
+}
+in_model(
+    "own-layer-foreign-module",
+    lambda m: layer("MaskedGlobalMaxPooling1D", "p", {}) | OWN_POOL | {"module": "os"},
+)
+in_model(
+    "own-layer-other-registered-name",
+    lambda m: layer("MaskedGlobalMaxPooling1D", "p", {}) | OWN_POOL | {"registered_name": "Evil>X"},
+)
+in_model(  # ignores masks (backend/layers.py), so lstmcli never builds it
+    "keras-global-max-pooling", lambda m: layer("GlobalMaxPooling1D", "p", {})
+)
+in_model(
+    "unknown-recurrent-activation",
+    lambda m: layer("LSTM", "l", {"units": 2, "recurrent_activation": "exec"}),
+)
 in_model(
     "quantized-dtype-policy",
     lambda m: dense("d", dtype=obj("DTypePolicy", {"name": "int8_from_float32"}, module="keras")),
@@ -364,6 +384,10 @@ def test_messages_name_the_problem(tmp_path: Path) -> None:
         "huge-embedding": "weights but model.weights.h5 holds only",
         "keras2-metadata": "Keras 3",
         "compile-foreign-optimizer": "compile setting 'system' is not allowed",
+        "own-layer-foreign-module": "MaskedGlobalMaxPooling1D must be lstmcli's own",
+        "own-layer-other-registered-name": "(lstmcli.backend.layers, lstmcli>MaskedGlobal",
+        "keras-global-max-pooling": "layer type 'GlobalMaxPooling1D' is not allowed",
+        "unknown-recurrent-activation": "activation 'exec' is not a built-in lstmcli allows",
     }
     for name, fragment in expect.items():
         folder = tmp_path / name

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from lstmcli.backend.build import build_model
 from lstmcli.data.batching import bucket_lengths, plan_batches
@@ -102,7 +103,7 @@ def test_damaged_cache_is_rebuilt(tmp_path: Path) -> None:
     assert not vectorize(req, vocab=100, seq_len=20).from_cache
 
 
-def test_training_batches_default_to_one_length_fitted_to_the_data() -> None:
+def test_random_training_batches_use_one_length_fitted_to_the_data() -> None:
     from lstmcli.data.vcache import VectorSplit
     from lstmcli.train.batches import epoch_plan
     from lstmcli.train.config import TrainConfig
@@ -110,7 +111,7 @@ def test_training_batches_default_to_one_length_fitted_to_the_data() -> None:
     rng = np.random.default_rng(3)
     short = VectorSplit(ragged(rng, 100, 50, 40), np.zeros(100, np.int64))
     longest = int(short.enc.lengths.max())
-    plan = epoch_plan(short, TrainConfig(batch_size=8), seq_len=500, epoch=0)
+    plan = epoch_plan(short, TrainConfig(batch_size=8, batching="random"), seq_len=500, epoch=0)
     # Random batches (no length grouping), all padded to the smallest bucket ≥ the longest text.
     assert {b.length for b in plan} == {min(e for e in bucket_lengths(500) if e >= longest)}
     assert sorted(np.concatenate([b.index for b in plan]).tolist()) == list(range(100))
@@ -131,3 +132,56 @@ def test_long_texts_keep_their_end_like_pad_sequences() -> None:
     assert enc.row(1).tolist() == [3, 4]
     padded = pad_front([np.array([2, 3, 4, 5]), np.array([6])], 3)
     assert padded.tolist() == [[3, 4, 5], [0, 0, 6]]
+
+
+def test_sortish_batches_are_short_shuffled_and_reproducible() -> None:
+    from lstmcli.data.batching import padded_steps, sortish_batches
+    from lstmcli.data.vcache import VectorSplit
+    from lstmcli.train.batches import epoch_plan
+    from lstmcli.train.config import TrainConfig
+
+    rng = np.random.default_rng(5)
+    split = VectorSplit(ragged(rng, 1000, 50, 500), np.zeros(1000, np.int64))
+    lengths = split.enc.lengths
+    cfg = TrainConfig(batch_size=16, batching="sortish", seed=2)
+    plan = epoch_plan(split, cfg, seq_len=500, epoch=1)
+    edges = bucket_lengths(500)
+    assert sorted(np.concatenate([b.index for b in plan]).tolist()) == list(range(1000))
+    for b in plan:  # each batch padded to the smallest bucket that holds its longest text
+        longest = min(int(lengths[b.index].max()), 500)
+        assert b.length == min(e for e in edges if e >= longest)
+    # Far less padding than one padded length for all, yet the batch order is mixed.
+    random = epoch_plan(split, TrainConfig(batch_size=16, seed=2, batching="random"), 500, 1)
+    assert padded_steps(plan) < 0.7 * padded_steps(random)
+    means = [lengths[b.index].mean() for b in plan]
+    assert not (np.all(np.diff(means) <= 0) or np.all(np.diff(means) >= 0))
+    # The same seed and epoch give the same plan (resume relies on it); another epoch differs.
+    again = epoch_plan(split, cfg, 500, 1)
+    assert all(np.array_equal(a.index, b.index) for a, b in zip(plan, again, strict=True))
+    other = epoch_plan(split, cfg, 500, 2)
+    assert not all(np.array_equal(a.index, b.index) for a, b in zip(plan, other, strict=False))
+    small = sortish_batches(lengths[:10], 4, edges, np.random.default_rng(0))
+    assert [len(b.index) for b in small].count(2) == 1  # only one short batch per chunk end
+
+
+def test_batching_flag_is_checked_and_bucketing_still_works() -> None:
+    from lstmcli.core.errors import UsageError
+    from lstmcli.train.config import TrainConfig
+
+    assert TrainConfig().batching == "sortish"  # the default (README: Speed)
+    assert TrainConfig(bucketing=True).batching == "bucket"
+    with pytest.raises(UsageError, match="--batching: 'sorted' is not one of"):
+        TrainConfig(batching="sorted")
+
+
+def test_inference_pads_each_batch_to_its_own_longest_text_without_xla() -> None:
+    from lstmcli.data.batching import padded_steps
+    from lstmcli.train.predictor import Speed, eval_lengths
+
+    enc = ragged(np.random.default_rng(0), 300, 50, 500)
+    exact = plan_batches(enc.lengths, 32, eval_lengths(enc, 500, Speed(True, False, 32)))
+    for b in exact[:-1]:  # every batch but the carried remainder: no padding beyond its longest
+        assert b.length == int(enc.lengths[b.index].max())
+    fixed = plan_batches(enc.lengths, 32, eval_lengths(enc, 500, Speed(True, True, 32)))
+    assert {b.length for b in fixed} <= set(bucket_lengths(500))  # XLA: a few compiled shapes
+    assert padded_steps(exact) < padded_steps(fixed)

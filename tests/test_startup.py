@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -27,6 +28,7 @@ print("HEAVY:" + ",".join(heavy))
         ["shapes", "--bidirectional", "--cell", "gru", "--json"],
         ["train", "--help"],
         ["summary", "--help"],
+        ["compare", "--help"],
     ],
 )
 def test_no_tensorflow_import(args: list[str]) -> None:
@@ -43,7 +45,11 @@ def test_module_entry_point() -> None:
     assert "summary" in out and "shapes" in out
 
 
-@pytest.mark.parametrize("args", [["--help"], ["train", "--help"], ["inspect", "--help"]])
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["train", "--help"], ["inspect", "--help"], ["report", "--help"], ["--version"],
+     ["cache", "--help"]],
+)  # fmt: skip
 def test_help_does_not_even_import_numpy(args: list[str]) -> None:
     # NumPy costs ~50 ms of a ~150 ms start; help text needs none of it.
     probe = PROBE.replace('("tensorflow", "keras", "matplotlib")', '("numpy",)')
@@ -51,3 +57,18 @@ def test_help_does_not_even_import_numpy(args: list[str]) -> None:
         [sys.executable, "-c", probe.format(args=args)], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip().endswith("HEAVY:"), out
+
+
+def test_completion_imports_neither_numpy_nor_tensorflow() -> None:
+    # Tab completion runs lstmcli on every key press: it must answer without the heavy imports.
+    probe = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('HEAVY:' + ','.join(m for m in ('numpy', 'tensorflow', "
+        "'keras') if m in sys.modules)))\n"
+        "from lstmcli.cli.main import main\n"
+        "main()\n"
+    )
+    env = {**os.environ, "_LSTMCLI_COMPLETE": "complete_bash", "COMP_WORDS": "lstmcli tr",
+           "COMP_CWORD": "1"}  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
+    assert "train" in done.stdout.split() and done.stdout.strip().endswith("HEAVY:"), done

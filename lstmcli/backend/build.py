@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from lstmcli.backend.layers import pooling_layer
 from lstmcli.backend.tf import keras
-from lstmcli.model.arith import layer_names
+from lstmcli.model.arith import layer_names, pool_kinds
 from lstmcli.model.cells import CELLS
 from lstmcli.model.spec import ModelSpec
 
@@ -37,19 +38,36 @@ def build_model(spec: ModelSpec, variable_length: bool = False, seed: int | None
     else:
         inputs = k.Input(shape=(t, spec.features), name="vectors")
         x = inputs
+    if spec.embedding_dropout:
+        x = k.layers.SpatialDropout1D(spec.embedding_dropout, name=next(names))(x)
     cell_cls = getattr(k.layers, CELLS[spec.cell].keras_class)
     for i, h in enumerate(spec.units):
         last = i == spec.stacked - 1
         name = next(names)
         layer = cell_cls(
             h,
-            return_sequences=(not last) or spec.return_sequences,
+            return_sequences=(not last) or spec.return_sequences or spec.pool != "last",
             dropout=spec.dropout,
             recurrent_dropout=spec.recurrent_dropout,
             name=f"{spec.cell}_cell_{i}" if spec.bidirectional else name,
+            **_cell_kwargs(spec),
         )
         if spec.bidirectional:
             layer = k.layers.Bidirectional(layer, name=name)
         x = layer(x)
-    outputs = k.layers.Dense(spec.classes, activation=spec.head_activation, name=next(names))(x)
-    return k.Model(inputs, outputs, name="lstmcli")
+    pooled = [pooling_layer(kind, next(names))(x) for kind in pool_kinds(spec)]
+    if pooled:
+        x = pooled[0] if len(pooled) == 1 else k.layers.Concatenate(name=next(names))(pooled)
+    if spec.head == "dense":
+        x = k.layers.Dense(spec.classes, activation=spec.head_activation, name=next(names))(x)
+    return k.Model(inputs, x, name="lstmcli")
+
+
+def _cell_kwargs(spec: ModelSpec) -> dict[str, Any]:
+    """The recurrent layer's options; Keras's defaults are left out (SimpleRNN has no gates)."""
+    kw: dict[str, Any] = {"activation": spec.activation, "use_bias": spec.use_bias}
+    if spec.cell != "simplernn":
+        kw["recurrent_activation"] = spec.recurrent_activation
+    if spec.cell == "lstm":
+        kw["unit_forget_bias"] = spec.unit_forget_bias
+    return kw

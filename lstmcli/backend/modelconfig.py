@@ -2,7 +2,7 @@
 
 Every object in the config (a dict with ``class_name``), at any depth (nested models,
 Bidirectional layers, compile config), must be an exact (class, module) pair listed here, with
-no custom ``registered_name``. Serialized Python (``__lambda__``, ``__numpy__``,
+no custom ``registered_name`` (except lstmcli's own pooling layers, by exact registered name). Serialized Python (``__lambda__``, ``__numpy__``,
 ``__typespec__``…), function references, Lambda, TFSMLayer, foreign modules (CVE-2024-3660,
 CVE-2025-1550, CVE-2025-8747, CVE-2025-9906), path-valued vocabularies (CVE-2025-12058) and
 layer names that could become paths (CVE-2026-12479) are refused. The walk also adds up an
@@ -16,15 +16,22 @@ import re
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
+from lstmcli.backend.layers import MODULE as LAYERS_MODULE
+from lstmcli.backend.layers import REGISTERED
 from lstmcli.core.errors import ModelFileError
 from lstmcli.model.cells import BY_KERAS_CLASS
+from lstmcli.model.limits import ACTIVATIONS as CELL_ACTIVATIONS
 
 MAX_DEPTH = 64
 MAX_DIM = 2**31
 LAYERS = (
     "InputLayer", "Embedding", "LSTM", "GRU", "SimpleRNN", "LSTMCell", "GRUCell",
-    "SimpleRNNCell", "Bidirectional", "Dense", "Dropout",
+    "SimpleRNNCell", "Bidirectional", "Dense", "Dropout", "SpatialDropout1D", "Concatenate",
 )  # fmt: skip
+# lstmcli's own layers (backend/layers.py), as Keras writes them: this module and registered
+# name exactly (Keras loads them from the classes modelfile passes, never by importing).
+OWN_CLASSES = REGISTERED
+OWN_MODULE = LAYERS_MODULE
 
 
 def _pairs(*groups: tuple[str, str]) -> dict[str, frozenset[str]]:
@@ -74,7 +81,7 @@ COMPILE_CLASSES = _pairs(
 )
 ACTIVATIONS = frozenset(
     {"linear", "tanh", "sigmoid", "hard_sigmoid", "softmax", "relu", "elu", "selu", "gelu",
-     "softplus", "softsign", "swish", "silu"}
+     "softplus", "softsign", "swish", "silu", *CELL_ACTIVATIONS}
 )  # fmt: skip
 OBJECT_KEYS = frozenset(
     {"module", "class_name", "config", "registered_name", "build_config", "compile_config",
@@ -88,7 +95,8 @@ DTYPES = frozenset(
     {"float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8",
      "uint16", "uint32", "uint64", "bool", "mixed_float16", "mixed_bfloat16"}
 )  # fmt: skip
-_SHOWN = ("Embedding", "LSTM", "GRU", "SimpleRNN", "Bidirectional", "Dense", "Dropout")
+_SHOWN = ("Embedding", "LSTM", "GRU", "SimpleRNN", "Bidirectional", "Dense", "Dropout",
+          "SpatialDropout1D", "Concatenate", *OWN_CLASSES)  # fmt: skip
 _GATES = {name: cell.gates for name, cell in BY_KERAS_CLASS.items()}
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}")
 _IDENT = re.compile(r"[a-z_][a-z0-9_]{0,63}")
@@ -174,6 +182,8 @@ class _Walk:
                 name = f"{clean(module, 40)}.{clean(cfg, 40)}"
                 self.fail(where, f"function reference {name!r} is not allowed")
             return where
+        if cls in OWN_CLASSES and not compiled:
+            return self.own(node, cls, where)
         allowed = (COMPILE_CLASSES if compiled else MODEL_CLASSES).get(cls)
         if allowed is None:
             what = "compile setting" if compiled else "layer type"
@@ -198,6 +208,19 @@ class _Walk:
             self.fail(where, f"dtype policy {clean(cfg.get('name'), 40)!r} is not allowed")
         if not compiled:
             self.params += self.size(cls, cfg, build, where)
+        return where
+
+    def own(self, node: dict[str, Any], cls: str, where: list[str]) -> list[str]:
+        """One of lstmcli's own layers: exactly as Keras saves it, and no weights."""
+        if node.get("module") != OWN_MODULE or node.get("registered_name") != OWN_CLASSES[cls]:
+            self.fail(where, f"{cls} must be lstmcli's own ({OWN_MODULE}, {OWN_CLASSES[cls]})")
+        build = node.get("build_config")
+        if (
+            set(node) - OBJECT_KEYS
+            or not isinstance(node.get("config"), dict)
+            or not (build is None or (isinstance(build, dict) and set(build) <= {"input_shape"}))
+        ):
+            self.fail(where, f"malformed config or build_config in {cls}")
         return where
 
     def size(self, cls: str, cfg: dict[str, Any], build: Any, where: list[str]) -> int:

@@ -66,16 +66,17 @@ def load_model(path: str | Path) -> Any:
 
 
 def _keras_load(fh: IO[bytes], path: Path) -> Any:
+    from lstmcli.backend.layers import custom_objects
     from lstmcli.backend.tf import keras
 
-    k = keras()
+    k, own = keras(), custom_objects()  # lstmcli's pooling layers, by registered name only
     try:  # the file-object loader: no second open, no routing by suffix (.h5, hf://, folders)
         from keras.src.saving import saving_lib
         from keras.src.saving.serialization_lib import SafeModeScope
     except ImportError:  # pragma: no cover - a Keras without these internals
-        return k.saving.load_model(path, compile=False, safe_mode=True)
+        return k.saving.load_model(path, custom_objects=own, compile=False, safe_mode=True)
     with SafeModeScope(True):
-        return saving_lib.load_model(fh, compile=False, safe_mode=True)
+        return saving_lib.load_model(fh, custom_objects=own, compile=False, safe_mode=True)
 
 
 def save_model(model: Any, target: str | Path) -> None:

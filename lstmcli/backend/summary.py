@@ -60,6 +60,8 @@ def keras_output_shapes(spec: ModelSpec, batch: int = 2) -> dict[str, tuple[int 
     layers = [lyr for lyr in model.layers if type(lyr).__name__ != "InputLayer"]
     probe = k.Model(model.input, [lyr.output for lyr in layers])
     outputs = probe(random_batch(spec, batch), training=False)
+    if len(layers) == 1:  # one recurrent layer and nothing else (--features … --head none)
+        outputs = [outputs]
     return {
         lyr.name: (None, *tuple(out.shape)[1:]) for lyr, out in zip(layers, outputs, strict=True)
     }

@@ -23,9 +23,9 @@ def _quiet() -> None:
     if os.environ.get("LSTMCLI_XLA_CACHE", "1") != "0" and "persistent_cache" not in os.environ.get(
         "TF_XLA_FLAGS", ""
     ):
-        from lstmcli.core.paths import home
+        from lstmcli.core.paths import xla_cache_dir
 
-        cache = home() / "xla-cache"
+        cache = xla_cache_dir()
         cache.mkdir(parents=True, exist_ok=True)
         flags = os.environ.get("TF_XLA_FLAGS", "")
         os.environ["TF_XLA_FLAGS"] = f"{flags} --tf_xla_persistent_cache_directory={cache}".strip()

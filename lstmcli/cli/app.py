@@ -63,9 +63,30 @@ app = typer.Typer(
     help="A command-line lab for recurrent neural networks (Keras): build, explain, train, inspect.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    # --install-completion / --show-completion for bash, zsh, fish and PowerShell: completion
+    # runs `lstmcli` itself, so it must start fast (no TensorFlow, no NumPy; tests/test_startup.py).
+    add_completion=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from lstmcli import __version__
+
+        typer.echo(f"lstmcli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True,
+                     help="Print the version (lstmcli X.Y.Z) and exit."),
+    ] = False,
+) -> None:  # fmt: skip
+    """A command-line lab for recurrent neural networks (Keras): build, explain, train, inspect."""
 
 
 def printable(message: str) -> str:

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from lstmcli.cli.app import JsonFlag, command, fail
+from lstmcli.cli.options import QuietFlag
 from lstmcli.core.errors import EXIT_RUNTIME, EXIT_USAGE
 from lstmcli.render.console import print_json, stderr_console, stdout
 
@@ -101,6 +102,7 @@ def pretrain_cmd(
         bool, typer.Option("--overwrite", help="Replace an existing output file.")
     ] = False,
     as_json: JsonFlag = False,
+    quiet: QuietFlag = False,
 ) -> None:
     """Learn word vectors from raw text (skip-gram, negative sampling) and save a .vec file.
 
@@ -111,6 +113,7 @@ def pretrain_cmd(
     from lstmcli.embed.corpus import pretraining_texts, sanity_neighbours
     from lstmcli.embed.pretrain import PretrainSettings, pretrain
     from lstmcli.render.embed import PretrainProgress, pretrain_json, render_pretrain
+    from lstmcli.render.train import DownloadProgress
 
     if output.is_dir():
         raise fail(
@@ -132,9 +135,11 @@ def pretrain_cmd(
     )
     settings.check()
     out, err = stdout(), stderr_console()
-    err.print(f"[dim]reading {dataset} texts[/dim]")
-    texts = pretraining_texts(dataset, data, seed, limit)
-    with PretrainProgress(err, quiet=False) as progress:
+    if not quiet:
+        err.print(f"reading {dataset} texts", style="dim", markup=False)
+    with DownloadProgress(err, quiet) as download:
+        texts = pretraining_texts(dataset, data, seed, limit, download)
+    with PretrainProgress(err, quiet=quiet) as progress:
         result = pretrain(texts, settings, progress)
     result.save(output)
     neighbours = sanity_neighbours(result)

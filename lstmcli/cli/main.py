@@ -6,9 +6,11 @@ command that silently disappears.
 
 from __future__ import annotations
 
-from lstmcli.cli import doctor, embed, interpret, model, train  # noqa: F401  (they register commands)
+from lstmcli.cli import cache, compare, doctor, embed, interpret, model, report, train  # noqa: F401 (registering)
 from lstmcli.cli.app import app
 
 
 def main() -> None:
-    app()
+    # The name, not argv[0]: `python -m lstmcli --show-completion` must print a script for the
+    # `lstmcli` command (its environment variable is _LSTMCLI_COMPLETE).
+    app(prog_name="lstmcli")

@@ -10,7 +10,6 @@ import typer
 from lstmcli.cli.app import JsonFlag, command, fail
 from lstmcli.cli.options import model_options, spec_from_flags
 from lstmcli.core.errors import EXIT_RUNTIME, EXIT_USAGE
-from lstmcli.render import model as render
 from lstmcli.render.console import print_json, stdout
 
 
@@ -29,6 +28,7 @@ def summary_cmd(
     Example: lstmcli summary --stacked 3 --dropout 0.2
     """
     from lstmcli.backend.summary import summary_from_file, summary_from_spec
+    from lstmcli.render import model as render
 
     if model is not None:
         if any(v is not None for v in spec_flags.values()):
@@ -59,6 +59,7 @@ def shapes_cmd(
     Example: lstmcli shapes --timesteps 8 --features 16 --stacked 3 --classes 10
     """
     from lstmcli.model.shapes import explain
+    from lstmcli.render import model as render
 
     spec = spec_from_flags(**spec_flags)
     walk = explain(spec, batch)
@@ -92,6 +93,7 @@ def build_cmd(
     Example: lstmcli build --bidirectional -o bilstm.keras
     """
     from lstmcli.backend.summary import build_and_save
+    from lstmcli.render import model as render
 
     if output.suffix != ".keras":
         raise fail(f"-o/--output: {output} must end in .keras", EXIT_USAGE)

@@ -11,11 +11,13 @@ import inspect
 import typing
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from lstmcli.model.spec import ModelSpec, load_config, parse_units
+if TYPE_CHECKING:
+    from lstmcli.model.spec import ModelSpec
+
 
 P = "Model"  # help panel name
 SpeedPanel = "Speed"
@@ -35,6 +37,12 @@ BucketingFlag = Annotated[
         "--bucketing/--no-bucketing",
         help="Group texts by length; pad each batch to a bucket length.",
         rich_help_panel=SpeedPanel,
+    ),
+]
+QuietFlag = Annotated[
+    bool,
+    typer.Option(
+        "--quiet", "-q", help="No progress bars or stage lines; results are still printed."
     ),
 ]
 EvalBatchSize = Annotated[
@@ -63,6 +71,15 @@ MODEL_PARAMS: list[inspect.Parameter] = [
         ("features", Annotated[int | None, _opt("--features", "--data-dim", help="Vector input of D numbers per step (no Embedding).")]),
         ("classes", Annotated[int | None, _opt("--classes", help="1: Dense(1, sigmoid); K ≥ 2: Dense(K, softmax)  [default: 1]")]),
         ("return_sequences", Annotated[bool | None, _opt("--return-sequences/--no-return-sequences", help="Last layer returns the whole sequence; head at every step.")]),
+        ("pool", Annotated[str | None, _opt("--pool", help="last | max | mean | max+mean: how the last layer's sequence becomes one vector (max/mean over unmasked steps)  [default: last]")]),
+        ("truncate", Annotated[str | None, _opt("--truncate", help="pre | post | head+tail: a longer text keeps its last T, first T, or first K and last T−K tokens  [default: pre]")]),
+        ("head_tokens", Annotated[int | None, _opt("--head-tokens", help="With --truncate head+tail: K, the tokens kept from the start  [default: T//4]")]),
+        ("embedding_dropout", Annotated[float | None, _opt("--embedding-dropout", help="SpatialDropout1D rate on the embedded sequence, 0 ≤ F < 1  [default: 0]")]),
+        ("use_bias", Annotated[bool | None, _opt("--bias/--no-bias", help="Recurrent layers have a bias (--no-bias: 4·h·(h+x) for an LSTM).")]),
+        ("activation", Annotated[str | None, _opt("--activation", help="Cell activation: tanh | sigmoid | hard_sigmoid | relu | linear | softsign | elu  [default: tanh]")]),
+        ("recurrent_activation", Annotated[str | None, _opt("--recurrent-activation", help="Gate activation, same choices  [default: sigmoid]")]),
+        ("unit_forget_bias", Annotated[bool | None, _opt("--unit-forget-bias/--no-unit-forget-bias", help="LSTM forget-gate bias starts at 1.")]),
+        ("head", Annotated[str | None, _opt("--head", help="dense | none: none ends the model at the last recurrent layer  [default: dense]")]),
     ]
 ]  # fmt: skip
 MODEL_PARAM_NAMES = [p.name for p in MODEL_PARAMS]
@@ -70,18 +87,9 @@ MODEL_PARAM_NAMES = [p.name for p in MODEL_PARAMS]
 
 def spec_from_flags(base: dict[str, Any] | None = None, **flags: Any) -> ModelSpec:
     """Merge defaults, an optional ``--config`` file and the flags that were given."""
-    values: dict[str, Any] = dict(base or {})
-    config = flags.pop("config", None)
-    if config is not None:
-        values.update(load_config(Path(config)))
-    stacked = flags.pop("stacked", None)
-    given = {k: v for k, v in flags.items() if v is not None}
-    values.update(given)
-    stacked = stacked if stacked is not None else values.pop("stacked", None)
-    values.pop("stacked", None)
-    if "units" in values or stacked is not None:
-        values["units"] = parse_units(values.get("units", 32), stacked)
-    return ModelSpec.from_dict(values)
+    from lstmcli.model.spec import merge_flags
+
+    return merge_flags(base, flags)
 
 
 def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -21,6 +21,7 @@ from lstmcli.cli.options import (
     BucketingFlag,
     DataOption,
     EvalBatchSize,
+    QuietFlag,
     SpeedPanel,
     XlaFlag,
     model_options,
@@ -28,6 +29,7 @@ from lstmcli.cli.options import (
 )
 from lstmcli.core.errors import EXIT_USAGE
 from lstmcli.render.console import print_json, stderr_console, stdout
+from lstmcli.train.recipes import Recipe, available, load_recipe
 
 T = "Training"
 
@@ -39,14 +41,18 @@ def _t(*names: str, help: str | None = None, **kw: Any) -> Any:
 @command("train")
 @model_options
 def train_cmd(
+    ctx: typer.Context,
     dataset: Annotated[str, typer.Argument(help="imdb, sample, or a folder / CSV / TSV / JSONL file.")],
     data: DataOption = None,
+    recipe: Annotated[str | None, _t("--recipe", help=f"Model and training settings from a recipe: {' | '.join(available())} (lstmcli/recipes/NAME.toml), or a PATH.toml. Flags given beside it override it.")] = None,
     epochs: Annotated[int, _t("--epochs", min=1, max=100_000)] = 3,
     batch_size: Annotated[int, _t("--batch-size", min=1, max=65_536, help="Texts per step on each replica; the global batch is this × replicas (printed).")] = 32,
     optimizer: Annotated[str, _t("--optimizer", help="rmsprop | adam")] = "rmsprop",
     lr: Annotated[float | None, _t("--lr", min=0.0, help="Learning rate (optimizer default).")] = None,
     seed: Annotated[int, _t("--seed", min=0, max=2**32 - 1)] = 0,
     patience: Annotated[int | None, _t("--patience", min=1, help="Stop after N epochs without a better val accuracy.")] = None,
+    lr_schedule: Annotated[str, _t("--lr-schedule", help="constant | cosine (from --lr down to 0 over all epochs)")] = "constant",
+    clipnorm: Annotated[float | None, _t("--clipnorm", help="Clip each gradient to this L2 norm.")] = None,
     limit: Annotated[int | None, _t("--limit", min=2, help="Train on N texts (seeded, balanced).")] = None,
     eval_limit: Annotated[int | None, _t("--eval-limit", min=2, help="Cap validation and test at N texts.")] = None,
     val_split: Annotated[float, _t("--val-split", help="Validation fraction for user data.")] = 0.2,
@@ -58,17 +64,22 @@ def train_cmd(
     checkpoint_every: Annotated[int, _t("--checkpoint-every", min=0, help="Checkpoint every N batches (0: epoch ends only).")] = 100,
     embedding_from: Annotated[Path | None, _t("--embedding-from", help="Word vectors (.vec/.txt) or a run folder.")] = None,
     freeze_embedding: Annotated[bool | None, _t("--freeze-embedding/--fine-tune-embedding", help="With --embedding-from: keep it fixed (default) or train it.")] = None,
-    bucketing: Annotated[bool, typer.Option("--bucketing/--no-bucketing", rich_help_panel=SpeedPanel,
-        help="Group training texts by length, each batch padded to a bucket length: ~1.65× faster "
-        "per epoch, ~1.7 points lower IMDB test accuracy (see README). Evaluation is always bucketed.")] = False,
+    batching: Annotated[str, typer.Option("--batching", rich_help_panel=SpeedPanel,
+        help="How training batches are drawn: sortish (shuffled chunks sorted by length: each batch "
+        "padded to about its own length) | random (all padded to one length) | bucket "
+        "(grouped by length). See the README's Speed section.")] = "sortish",
+    bucketing: Annotated[bool, typer.Option("--bucketing/--no-bucketing", hidden=True,
+        help="Same as --batching bucket (kept for older scripts).")] = False,
     xla: XlaFlag = True,
     eval_batch_size: EvalBatchSize = 256,
     cache: Annotated[bool, typer.Option("--cache/--no-cache", help="Reuse vectorised data from earlier runs.", rich_help_panel=SpeedPanel)] = True,
+    tensorboard: Annotated[Path | None, _t("--tensorboard", help="Also write TensorBoard logs (loss, accuracy, val_*) to DIR; needs the tensorboard package.")] = None,
     device: DeviceOption = "auto",
     strategy: StrategyOption = "auto",
     cpu_devices: CpuDevicesOption = None,
     peer_timeout: PeerTimeoutOption = 300.0,
     as_json: JsonFlag = False,
+    quiet: QuietFlag = False,
     *,
     spec_flags: dict[str, Any],
 ) -> None:  # fmt: skip
@@ -80,18 +91,20 @@ def train_cmd(
     from lstmcli.data.request import DataRequest
     from lstmcli.model.rules import check_trainable, training_defaults
     from lstmcli.render.plots import learning_curve
-    from lstmcli.render.train import RichTrainEvents, render_outcome, train_json
+    from lstmcli.render.train import DownloadProgress, RichTrainEvents, render_outcome, train_json
     from lstmcli.rundir.folder import RunFiles
     from lstmcli.train.config import Interrupted, TrainConfig
-    from lstmcli.train.distribute import cluster_errors, global_batch, worker_folder
+    from lstmcli.train.distribute import global_batch, worker_run
     from lstmcli.train.runner import default_run_dir, run_training
+    from lstmcli.train.tboard import tensorboard_callbacks
 
     if freeze_embedding is not None and embedding_from is None:
         raise fail("--freeze-embedding/--fine-tune-embedding need --embedding-from", EXIT_USAGE)
     if resume and output is None:
         raise fail("--resume needs --output RUN (the run folder to continue)", EXIT_USAGE)
+    chosen = load_recipe(recipe) if recipe is not None else None
     base = training_defaults(spec_flags, embedding_from is not None, freeze_embedding)
-    spec = spec_from_flags(base, **spec_flags)
+    spec = spec_from_flags({**base, **(chosen.model if chosen else {})}, **spec_flags)
     check_trainable(spec)
     req = DataRequest(
         name_or_path=dataset, data=str(data) if data else None, seed=seed, limit=limit,
@@ -99,36 +112,60 @@ def train_cmd(
         text_col=text_col, label_col=label_col,
     )  # fmt: skip
     cluster = start_cluster(device, strategy, cpu_devices, peer_timeout)
-    cfg = TrainConfig(
-        epochs=epochs, batch_size=batch_size * cluster.replicas, optimizer=optimizer, lr=lr, seed=seed,
-        patience=patience, checkpoint_every=checkpoint_every, bucketing=bucketing, xla=xla,
-        eval_batch_size=eval_batch_size,
+    settings = dict(
+        epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, seed=seed,
+        patience=patience, checkpoint_every=checkpoint_every, bucketing=bucketing,
+        batching=batching, xla=xla, eval_batch_size=eval_batch_size, lr_schedule=lr_schedule,
+        clipnorm=clipnorm,
     )  # fmt: skip
+    cfg = cluster.global_batch(TrainConfig(**{**settings, **recipe_train(ctx, chosen)}))
+    callbacks = tensorboard_callbacks(tensorboard) if cluster.is_chief else []
     out = stdout()
     status = stderr_console() if as_json else out  # stdout stays clean for --json
+    if chosen is not None:
+        status.print(f"recipe {chosen.name} ({chosen.source})", style="dim", markup=False)
     run_dir = output or default_run_dir(dataset, spec)
-    stage = lambda msg: status.print(printable(msg), style="dim", markup=False)  # noqa: E731
+    stage = _stage_printer(status, quiet)
     stage(cluster.describe(global_batch(cfg, run_dir, resume and cluster.is_chief)))
     try:
-        with worker_folder(cluster, run_dir) as work_dir, cluster_errors(cluster):
+        with (
+            DownloadProgress(stderr_console(), quiet) as download,
+            worker_run(cluster, run_dir) as work_dir,
+        ):
             outcome = run_training(
                 req, spec, cfg, work_dir, resume=resume and cluster.is_chief,
                 classes_given=spec_flags.get("classes") is not None, embedding_from=embedding_from,
-                events=RichTrainEvents(status, cfg.batch_size), stage=stage, use_cache=cache,
-                cluster=cluster,
+                events=RichTrainEvents(status, cfg.batch_size, quiet), stage=stage, progress=download,
+                use_cache=cache, callbacks=callbacks, cluster=cluster,
             )  # fmt: skip
             if cluster.is_chief:
                 learning_curve(outcome.state.history, RunFiles(outcome.run_dir).curve)
     except Interrupted as stop:
         cmd = f"lstmcli train {dataset} --output {run_dir} --resume"
         raise fail(f"{stop}; checkpoint saved. Resume with: {cmd}", 130) from None
-    if not cluster.is_chief:
-        outcome.notes.append(f"worker {cluster.index}: the chief saves the run ({run_dir})")
-        outcome.run_dir = run_dir
+    outcome = cluster.as_seen_by_user(outcome, run_dir)
     if as_json:
         print_json(out, train_json(outcome))
     else:
         render_outcome(out, outcome)
+
+
+def recipe_train(ctx: typer.Context, chosen: Recipe | None) -> dict[str, Any]:
+    """The recipe's [train] settings that no flag on the command line overrides."""
+    if chosen is None:
+        return {}
+    given = {
+        name for name in chosen.train
+        if (src := ctx.get_parameter_source(name)) is not None and src.name not in ("DEFAULT", "DEFAULT_MAP")
+    }  # fmt: skip
+    return {k: v for k, v in chosen.train.items() if k not in given}
+
+
+def _stage_printer(console: Any, quiet: bool) -> Any:
+    """``stage(message)``: one dim line per stage of a long command, nothing when quiet."""
+    if quiet:
+        return lambda _msg: None
+    return lambda msg: console.print(printable(msg), style="dim", markup=False)
 
 
 @command("evaluate")
@@ -142,27 +179,44 @@ def evaluate_cmd(
     xla: XlaFlag = False,
     bucketing: BucketingFlag = True,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, max=65_536, rich_help_panel=SpeedPanel)] = 256,
+    plots: Annotated[bool, typer.Option("--plots", help="Also write confusion_matrix.png and roc_curve.png into the run folder.")] = False,
     device: DeviceOption = "auto",
     as_json: JsonFlag = False,
+    quiet: QuietFlag = False,
 ) -> None:  # fmt: skip
     """Loss, accuracy, precision, recall, F1, ROC AUC and a confusion matrix.
 
-    Example: lstmcli evaluate runs/imdb-lstm
+    Example: lstmcli evaluate runs/imdb-lstm --plots
     """
-    from lstmcli.render.train import render_metrics
-    from lstmcli.rundir.folder import open_run
+    from lstmcli.render.train import DownloadProgress, render_metrics
+    from lstmcli.rundir.folder import RunFiles, open_run
     from lstmcli.train.evaluation import evaluate_run
     from lstmcli.train.predictor import Speed, eval_threads
 
     eval_threads()
     one_device(device)
     speed = Speed(bucketing, xla, batch_size)
-    result = evaluate_run(open_run(run), dataset, speed, str(data) if data else None, limit)
+    opened = open_run(run)
+    with DownloadProgress(stderr_console(), quiet) as download:
+        result = evaluate_run(opened, dataset, speed, str(data) if data else None, limit, download)
+    title = f"{result.dataset} {result.split} split"
+    written: list[Path] = []
+    if plots:
+        from lstmcli.core.metrics import roc_curves
+        from lstmcli.render.plots import write_eval_plots
+
+        assert result.probs is not None and result.labels is not None
+        curves = roc_curves(result.probs, result.labels, opened.label_names)
+        targets = RunFiles(opened.path).eval_plots(dataset)
+        written = write_eval_plots(result.metrics, curves, title, targets)
     out = stdout()
     if as_json:
-        print_json(out, {"split": result.split, "dataset": result.dataset, **result.metrics})
+        doc = {"split": result.split, "dataset": result.dataset, **result.metrics}
+        print_json(out, doc | ({"plots": [str(p) for p in written]} if plots else {}))
     else:
-        render_metrics(out, result.metrics, f"{result.dataset} {result.split} split")
+        render_metrics(out, result.metrics, title)
+        for path in written:
+            out.print(f"Wrote {printable(str(path))}", markup=False)
 
 
 @command("predict")

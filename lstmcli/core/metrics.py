@@ -91,3 +91,42 @@ def compute(probs: np.ndarray, labels: np.ndarray, label_names: list[str]) -> Me
         confusion=confusion.tolist(),
         label_names=list(label_names),
     )
+
+
+def roc_curve(scores: np.ndarray, positive: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(false positive rates, true positive rates) at every distinct score used as a
+    threshold, from (0, 0) to (1, 1); None if one class only. The trapezoid area under it
+    is ``roc_auc``."""
+    positive = np.asarray(positive).astype(bool)
+    n_pos, n_neg = int(positive.sum()), int((~positive).sum())
+    if n_pos == 0 or n_neg == 0:
+        return None
+    order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="mergesort")
+    ranked, hits = np.asarray(scores)[order], positive[order]
+    last = np.r_[np.nonzero(np.diff(ranked))[0], len(ranked) - 1]  # end of each tie group
+    tpr = np.r_[0, np.cumsum(hits)[last]] / n_pos
+    fpr = np.r_[0, np.cumsum(~hits)[last]] / n_neg
+    return fpr, tpr
+
+
+@dataclass
+class RocCurve:
+    label: str  # the class scored as positive (one-vs-rest when there are more than two)
+    fpr: np.ndarray
+    tpr: np.ndarray
+    auc: float
+
+
+def roc_curves(probs: np.ndarray, labels: np.ndarray, label_names: list[str]) -> list[RocCurve]:
+    """Binary: one curve, for the positive class (index 1); K classes: one per class, one
+    against the rest. Classes absent from ``labels`` (or the only one present) have none."""
+    p, y = class_probs(probs), np.asarray(labels, dtype=np.int64)
+    classes = [1] if p.shape[1] == 2 else list(range(p.shape[1]))
+    curves = []
+    for c in classes:
+        found = roc_curve(p[:, c], y == c)
+        auc = roc_auc(p[:, c], y == c)
+        if found is not None and auc is not None:
+            name = label_names[c] if c < len(label_names) else str(c)
+            curves.append(RocCurve(name, found[0], found[1], auc))
+    return curves

@@ -68,3 +68,34 @@ def plan_batches(
 def padded_steps(plan: list[Batch]) -> int:
     """Timesteps the recurrent layers will run over (rows × padded length), for reports."""
     return int(sum(len(b.index) * b.length for b in plan))
+
+
+def sortish_batches(
+    lengths: np.ndarray,
+    batch_size: int,
+    buckets: list[int],
+    rng: np.random.Generator,
+    chunk_batches: int = 50,
+) -> list[Batch]:
+    """Batches that are both shuffled and short (fastai's ``SortishSampler``).
+
+    Shuffle all rows, cut them into chunks of ``chunk_batches`` batches, sort each chunk by
+    length, batch it, and shuffle the batches. Each batch holds texts of similar length, so
+    it is padded only to its own longest text (rounded up to a bucket length, so that one
+    compiled step serves many batches), while every batch is still a random draw from a
+    random chunk of the data rather than from one length bucket.
+    """
+    lengths = np.asarray(lengths)
+    edges = np.asarray(buckets)
+    order = rng.permutation(len(lengths))
+    chunk = batch_size * chunk_batches
+    batches: list[Batch] = []
+    for start in range(0, len(order), chunk):
+        rows = order[start : start + chunk]
+        rows = rows[np.argsort(-lengths[rows], kind="stable")]  # longest first
+        for b in range(0, len(rows), batch_size):
+            index = rows[b : b + batch_size]
+            longest = min(int(lengths[index].max(initial=1)), int(edges[-1]))
+            length = int(edges[np.searchsorted(edges, longest, side="left")])
+            batches.append(Batch(index, length))
+    return [batches[i] for i in rng.permutation(len(batches))]

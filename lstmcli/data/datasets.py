@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import lstmcli
 from lstmcli.core.errors import DataError
 from lstmcli.data.imdb import Progress, imdb_splits
 from lstmcli.data.request import DataRequest, as_request
@@ -16,13 +15,14 @@ from lstmcli.data.textdata import (
 
 
 def sample_path() -> Path:
-    """The bundled sample set: ``sample_data/reviews.csv`` next to the package folder (a
-    checkout or editable install), else where a wheel installs it (``<prefix>/share``)."""
-    import sys
+    """The bundled sample set, ``lstmcli/data/sample/reviews.csv``: package data, found through
+    ``importlib.resources`` wherever the package is (a checkout, an editable install, a wheel
+    installed with ``--user``, ``--prefix``, ``--target`` or into Debian's ``/usr/local``)."""
+    from importlib import resources
 
-    beside = Path(lstmcli.__file__).resolve().parent.parent / "sample_data" / "reviews.csv"
-    installed = Path(sys.prefix) / "share" / "lstmcli" / "sample_data" / "reviews.csv"
-    return installed if not beside.is_file() and installed.is_file() else beside
+    found = resources.files("lstmcli.data").joinpath("sample", "reviews.csv")
+    # lstmcli is never imported from a zip (TensorFlow cannot be), so this is a real file.
+    return Path(str(found))
 
 
 def load_labelled(

@@ -54,7 +54,9 @@ def downloaded(
 ) -> Iterator[Path]:
     """Download ``url`` to a temporary file in ``folder``; yield it; always delete it afterwards.
 
-    ``hint`` ends every error message (one line: what the user can do instead). Raises
+    ``progress(done, total)`` is called as bytes arrive (``total`` None while unknown) and
+    last with ``done == total``. ``hint`` ends every error message (one line: what the user can
+    do instead). Raises
     ``DownloadError`` when the server cannot be reached, the transfer stops short of its
     Content-Length, or the sha256 differs from ``expected_sha256``.
     """
@@ -91,6 +93,8 @@ def _fetch(url: str, out: BinaryIO, *, hint: str, progress: Progress | None) -> 
                 done += len(chunk)
                 if progress:
                     progress(done, total)
+            if progress and total is None:
+                progress(done, done)  # the end, when the server gave no length up front
     except urllib.error.HTTPError as exc:
         raise DownloadError(
             f"cannot download {url} (HTTP {exc.code} {exc.reason}); {hint}"

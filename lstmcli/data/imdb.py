@@ -3,8 +3,10 @@
 IMDB is looked for, in order: ``--data`` (the ``aclImdb_v1.tar.gz`` archive, a folder that
 holds ``aclImdb/``, or the ``aclImdb`` folder itself); the unpacked cache
 ``<datasets_dir>/aclImdb``; an archive the user put at ``<datasets_dir>/aclImdb_v1.tar.gz``;
-else a download from ``$LSTMCLI_IMDB_URL`` (default: the authors' site), checked against
-``$LSTMCLI_IMDB_SHA256`` when that is set.
+else a download from ``$LSTMCLI_IMDB_URL`` (default: the authors' site), checked against the
+published SHA-256 of ``aclImdb_v1.tar.gz`` (``$LSTMCLI_IMDB_SHA256`` overrides it, for a mirror
+that serves another file). An archive the user gives (``--data``, or one put in the cache) is
+the user's and is not rejected for a different hash.
 
 An archive given with ``--data`` is unpacked once into the cache (``aclImdb-<sha256>``, or the
 download cache when that came from the same archive) rather than read in place every time,
@@ -44,6 +46,8 @@ from lstmcli.data.textdata import (
 Progress = Callable[[int, int | None], None]
 
 IMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
+# The published archive's SHA-256 (the one every mirror and tfds use); a download must match it.
+IMDB_SHA256 = "c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe"
 ARCHIVE_NAME = "aclImdb_v1.tar.gz"
 TOP = "aclImdb"
 LABELS = ["neg", "pos"]
@@ -90,7 +94,7 @@ def locate_imdb(
         if cache_archive().is_file():
             _unpack(cache_archive(), cached, DataError)
             return ImdbSource(cached, False)
-        sha = os.environ.get("LSTMCLI_IMDB_SHA256") or None
+        sha = os.environ.get("LSTMCLI_IMDB_SHA256") or IMDB_SHA256
         with fetch.downloaded(
             url, paths.datasets_dir(), hint=where_hint(), expected_sha256=sha, progress=progress
         ) as part:

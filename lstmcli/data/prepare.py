@@ -47,13 +47,21 @@ def vectorize(
     use_cache: bool = True,
     progress: Callable[[int, int | None], None] | None = None,
     stage: Callable[[str], None] | None = None,
+    truncate: str = "pre",
+    head_tokens: int = 0,
 ) -> Vectorized:
-    """Token ids for train/val/test, from the cache when the same data was seen before."""
+    """Token ids for train/val/test, from the cache when the same data was seen before.
+
+    ``truncate``/``head_tokens``: which tokens of a text longer than ``seq_len`` are kept
+    (``textpipe.encode``)."""
     from lstmcli.data import datasets
     from lstmcli.data.textpipe import adapt_vocabulary, encode
 
     say = stage or (lambda _msg: None)
-    key = vcache.cache_key({**source_identity(req), "vocab": vocab, "seq_len": seq_len})
+    ident = {**source_identity(req), "vocab": vocab, "seq_len": seq_len}
+    if truncate != "pre":  # the default adds nothing, so earlier cache entries stay valid
+        ident.update(truncate=truncate, head_tokens=head_tokens)
+    key = vcache.cache_key(ident)
     path = vcache.cache_path(key)
     if use_cache and os.environ.get("LSTMCLI_NO_CACHE") is None:
         cached = vcache.load(path, key)
@@ -71,7 +79,8 @@ def vectorize(
     say("encoding texts")
 
     def split(s: Any) -> VectorSplit:
-        return VectorSplit(encode(s.texts, vocabulary, seq_len), s.labels.astype("int64"))
+        enc = encode(s.texts, vocabulary, seq_len, truncate=truncate, head_tokens=head_tokens)
+        return VectorSplit(enc, s.labels.astype("int64"))
 
     vec = Vectorized(
         vocabulary=vocabulary,

@@ -2,7 +2,8 @@
 
 Texts are lower-cased, ``<br />`` tags and punctuation are stripped, and each text keeps its
 *last* ``seq_len`` tokens, as Keras's ``pad_sequences`` does by default: a long review's
-verdict is usually at its end, and with front padding those words come right before h_T.
+verdict is usually at its end, and with front padding those words come right before h_T
+(``truncate="post"`` keeps the first T; ``"head+tail"`` the first k and the last T − k).
 Sequences are stored ragged (flat ids + offsets) so they can be padded per batch: *at the
 front*, so that the last recurrent state comes right after the last real word (padding at the
 end leaves an unmasked LSTM reading hundreds of zeros after the review, and it forgets the
@@ -83,8 +84,11 @@ def adapt_vocabulary(texts: Sequence[str], vocab_size: int, batch: int = 1024) -
     return [str(t) for t in layer.get_vocabulary()]
 
 
-def encode(texts: Sequence[str], vocabulary: list[str], seq_len: int, batch: int = 2048) -> Encoded:
-    """Token ids of each text, cut to its last ``seq_len`` tokens; unknown words → 1."""
+def encode(
+    texts: Sequence[str], vocabulary: list[str], seq_len: int, batch: int = 2048,
+    truncate: str = "pre", head_tokens: int = 0,
+) -> Encoded:  # fmt: skip
+    """Token ids of each text, cut to ``seq_len`` tokens (``kept``); unknown words → 1."""
     tf = tensorflow()
     from lstmcli.backend.tf import keras
 
@@ -94,13 +98,45 @@ def encode(texts: Sequence[str], vocabulary: list[str], seq_len: int, batch: int
     chunks_ids, lengths = [], []
     for start in range(0, len(texts), batch):
         ragged = layer(tf.constant(list(texts[start : start + batch]), dtype=tf.string))
-        ragged = ragged[:, -seq_len:]
-        chunks_ids.append(ragged.flat_values.numpy().astype(np.int32))
-        lengths.append(ragged.row_lengths().numpy())
+        if truncate == "pre":  # the common case, in TensorFlow
+            ragged = ragged[:, -seq_len:]
+        flat, lens = ragged.flat_values.numpy().astype(np.int32), ragged.row_lengths().numpy()
+        if truncate != "pre":
+            flat, lens = _cut(flat, lens.astype(np.int64), seq_len, truncate, head_tokens)
+        chunks_ids.append(flat)
+        lengths.append(lens)
     if not chunks_ids:
         return Encoded(np.zeros(0, np.int32), np.zeros(1, np.int64))
     lens = np.concatenate(lengths).astype(np.int64)
     return Encoded(np.concatenate(chunks_ids), np.concatenate([[0], np.cumsum(lens)]))
+
+
+def kept(n: int, seq_len: int, truncate: str = "pre", head_tokens: int = 0) -> np.ndarray:
+    """Which of a text's ``n`` token positions are kept (their indices, in order).
+
+    >>> kept(10, 4, "head+tail", 1).tolist()
+    [0, 7, 8, 9]
+    """
+    pos = np.arange(n)
+    return pos[_keep(pos, np.full(n, n), seq_len, truncate, head_tokens)]
+
+
+def _keep(pos: np.ndarray, n: np.ndarray, t: int, truncate: str, k: int) -> np.ndarray:
+    """Per token: its position in its text, the text's length → kept or not."""
+    if truncate == "pre":
+        return pos >= n - t
+    if truncate == "post":
+        return pos < t
+    return (n <= t) | (pos < k) | (pos >= n - (t - k))  # head+tail
+
+
+def _cut(
+    flat: np.ndarray, lens: np.ndarray, t: int, truncate: str, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    starts = np.repeat(np.cumsum(lens) - lens, lens)
+    n = np.repeat(lens, lens)
+    keep = _keep(np.arange(len(flat)) - starts, n, t, truncate, k)
+    return flat[keep], np.minimum(lens, t)
 
 
 def pad_front(rows: Sequence[np.ndarray], length: int) -> np.ndarray:

@@ -9,14 +9,17 @@ from typing import Any
 PROBES = ("great", "bad", "funny", "boring", "actor", "music", "good", "love", "story")
 
 
-def pretraining_texts(dataset: str, data: Path | None, seed: int, limit: int | None) -> list[str]:
-    """imdb: unlabelled + training reviews; anything else: the training split of the data."""
+def pretraining_texts(
+    dataset: str, data: Path | None, seed: int, limit: int | None, progress: Any = None
+) -> list[str]:
+    """imdb: unlabelled + training reviews; anything else: the training split of the data.
+    ``progress(done, total)`` follows a download of IMDB, if one is needed."""
     import numpy as np
 
     from lstmcli.data import datasets, imdb
 
     if dataset == "imdb":
-        texts = imdb.read_unlabelled(data, include_train=True)
+        texts = imdb.read_unlabelled(data, include_train=True, progress=progress)
     else:
         texts = list(datasets.load_labelled(dataset, data=data, seed=seed).train.texts)
     if limit is not None and limit < len(texts):

@@ -7,12 +7,18 @@ src/layers/rnn/*.py; a masked step keeps the previous state). Gate order in the 
     GRU        x·W + b_in → x_z, x_r, x_h   h·U + b_rec → r_z, r_r, r_h   (reset_after)
                z = σ(x_z + r_z)   r = σ(x_r + r_r)   h̃ = tanh(x_h + r·r_h)   h = z·h + (1 − z)·h̃
     SimpleRNN  h = tanh(x·W + h·U + b)
+
+with the layer's own activation (tanh above) and recurrent activation (σ above), and b = 0
+when it has no bias. The head reads one vector (``Pass.features``): the last recurrent layer's
+state after the last token (forward then backward), or max / mean pooling (or both,
+concatenated) over the unmasked steps of its sequence. ``Net.features`` names each of its
+numbers, so the logit can be split over them (``logit.py``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -26,8 +32,28 @@ _ACT = {
     "hard_sigmoid": lambda z: np.clip(z / 6.0 + 0.5, 0.0, 1.0),  # Keras 3: relu6(x + 3) / 6
     "relu": lambda z: np.maximum(z, 0.0),
     "linear": lambda z: z,
+    "softsign": lambda z: z / (1.0 + np.abs(z)),
+    "elu": lambda z: np.where(z > 0, z, np.expm1(np.minimum(z, 0.0))),
     "softmax": lambda z: (e := np.exp(z - z.max(-1, keepdims=True))) / e.sum(-1, keepdims=True),
 }
+_NAME = {fn: name for name, fn in _ACT.items()}  # a Cell's function → the name step.py prints
+
+
+def act_name(fn: Any) -> str:
+    """The name of one of the activation functions a ``Cell`` holds ("sigmoid", "tanh", …)."""
+    return _NAME[fn]
+
+
+def act_fn(name: str) -> Any:
+    return _act(name)
+
+
+class Feature(NamedTuple):
+    """One number of the vector that feeds the head."""
+
+    direction: str  # forward | backward
+    unit: int  # 0-based, within its direction
+    pool: str = "last"  # how the layer's outputs over time became this number
 
 
 @dataclass
@@ -66,12 +92,35 @@ class Net:
     mask_zero: bool
     fixed_len: int | None  # the model's input length, None when variable
     layers: list[Recurrent]
-    head_kernel: np.ndarray
-    head_bias: np.ndarray
+    head_kernel: np.ndarray | None  # (d, classes); None: the model has no head (--head none)
+    head_bias: np.ndarray | None
     head_activation: str
+    pool: str = "last"  # last | max | mean | max+mean, as ``ModelSpec.pool``
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        """The head before its activation (binary: one logit, P = σ(logit); K classes: z)."""
+        if self.head_kernel is None or self.head_bias is None:
+            raise ModelFileError("the model has no Dense head (built with --head none)")
+        return x @ self.head_kernel + self.head_bias
+
+    def activate(self, z: np.ndarray) -> np.ndarray:
+        return _act(self.head_activation)(z)
 
     def head(self, x: np.ndarray) -> np.ndarray:
-        return _act(self.head_activation)(x @ self.head_kernel + self.head_bias)
+        return self.activate(self.logits(x))
+
+    def features(self) -> list[Feature]:
+        """What each number of the head's input is, in order: per pooling kind (the last state,
+        or max then mean), the forward units then the backward ones."""
+        last = self.layers[-1]
+        units = range(last.cells[0].units)
+        return [Feature(d, j, kind) for kind in self.pool.split("+") for d in last.directions
+                for j in units]  # fmt: skip
+
+    def pooled(self, seq: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """(B, T, d) → (B, d) or (B, 2d): max/mean over the unmasked steps (0 when none),
+        as lstmcli's Keras pooling layers compute it."""
+        return np.concatenate([_pool(kind, seq, mask) for kind in self.pool.split("+")], -1)
 
     def layout(self, rows: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Pad ``rows`` at the front, (ids, mask) both (B, L), as the model would read them:
@@ -85,6 +134,15 @@ class Net:
         if self.fixed_len is not None and not self.mask_zero:
             return ids, np.ones_like(real)
         return ids, real
+
+
+def _pool(kind: str, seq: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    m = mask[..., None].astype(bool)
+    some = m.any(axis=1)
+    if kind == "max":
+        return np.where(some, np.where(m, seq, -np.inf).max(axis=1), 0.0).astype(seq.dtype)
+    count = np.maximum(m.sum(axis=1), 1).astype(seq.dtype)
+    return np.where(m, seq, 0.0).sum(axis=1) / count
 
 
 def _act(fn: Any) -> Any:
@@ -110,32 +168,32 @@ def _cell(layer: Any, backwards: bool) -> Cell:
 
 
 def net_from_model(model: Any) -> Net:
-    """Read the weights of an lstmcli model (Embedding → recurrent layers → Dense)."""
-    layers = [x for x in model.layers if type(x).__name__ not in ("InputLayer", "Dropout")]
-    if not layers or type(layers[0]).__name__ != "Embedding":
+    """Read the weights of an lstmcli model (Embedding → recurrent layers → pooling → Dense)."""
+    from lstmcli.backend.reader import model_parts
+
+    parts = model_parts(model)
+    if parts.embedding is None:
         raise ModelFileError("inspect needs a model with token input (an Embedding layer)")
-    if type(layers[-1]).__name__ != "Dense":
-        raise ModelFileError("the model does not end in a Dense head")
-    emb, head, rnns = layers[0], layers[-1], []
-    for lyr in layers[1:-1]:
+    emb, head, rnns = parts.embedding, parts.head, []
+    for lyr in parts.recurrent:
         if type(lyr).__name__ == "Bidirectional":
             inner = lyr.forward_layer
             cells = [_cell(inner, False), _cell(lyr.backward_layer, True)]
             if lyr.merge_mode != "concat":
                 raise ModelFileError(f"layer {lyr.name}: only merge_mode='concat' is supported")
-        elif type(lyr).__name__ in _KIND:
-            inner, cells = lyr, [_cell(lyr, bool(lyr.go_backwards))]
         else:
-            raise ModelFileError(f"layer {lyr.name} ({type(lyr).__name__}) is not recurrent")
+            inner, cells = lyr, [_cell(lyr, bool(lyr.go_backwards))]
         rs = bool(inner.return_sequences)
         rnns.append(Recurrent(lyr.name, _KIND[type(inner).__name__], cells, rs))
-    if not rnns:
-        raise ModelFileError("the model has no recurrent layer")
     t = model.inputs[0].shape[1]
-    bias = _np(head.bias) if head.bias is not None else np.zeros(int(head.units))
+    kernel = bias = None
+    if head is not None:
+        kernel = _np(head.kernel)
+        bias = _np(head.bias) if head.bias is not None else np.zeros(int(head.units))
     return Net(
         _np(emb.embeddings), bool(emb.mask_zero), None if t is None else int(t), rnns,
-        _np(head.kernel), bias, getattr(head.activation, "__name__", "linear"),
+        kernel, bias, getattr(getattr(head, "activation", None), "__name__", "linear"),
+        parts.pool,
     )  # fmt: skip
 
 
@@ -187,7 +245,14 @@ class Pass:
     finals: list[np.ndarray] = field(default_factory=list)  # the layer's Keras output
     traces: list[dict[str, np.ndarray]] = field(default_factory=list)  # kept layer, per direction
     states: list[list[np.ndarray]] = field(default_factory=list)  # per layer: final h per dir.
-    probabilities: np.ndarray | None = None  # (B, classes), when every layer ran
+    features: np.ndarray | None = None  # (B, D) the head's input, when every layer ran
+    logits: np.ndarray | None = None  # (B, classes) the head before its activation
+    probabilities: np.ndarray | None = None  # (B, classes), when every layer ran and has a head
+
+    @property
+    def head_input(self) -> np.ndarray | None:
+        """What the head reads: the last state, or the pooled vector ([max ‖ mean] for both)."""
+        return self.features
 
 
 def run_net(
@@ -209,20 +274,20 @@ def run_net(
         x = seq
     if upto is None or upto >= len(net.layers):
         top = result.finals[-1]
-        result.probabilities = net.head(top[:, -1] if top.ndim == 3 else top)
+        if net.pool != "last":
+            result.features = net.pooled(result.sequences[-1], mask)
+        else:
+            result.features = top[:, -1] if top.ndim == 3 else top
+        if net.head_kernel is not None:
+            result.logits = net.logits(result.features)
+            result.probabilities = net.activate(result.logits)
     return result
 
 
-def prefix_probabilities(net: Net, ids: np.ndarray, full: Pass, chunk: int = 128) -> np.ndarray:
-    """(n, classes): what the model outputs for the text cut after each token. Exact: a
-    one-direction model that reads no padding gives the head of each step's state; otherwise
-    every prefix is run through the network as the model would see it."""
-    n = len(ids)
-    causal = all(len(x.cells) == 1 and not x.cells[0].backwards for x in net.layers)
-    if causal and (net.fixed_len is None or net.mask_zero):
-        return net.head(full.sequences[-1][0, -n:])
-    out = []
-    for start in range(0, n, chunk):
-        rows = [ids[: k + 1] for k in range(start, min(n, start + chunk))]
-        out.append(run_net(net, *net.layout(rows), dtype=np.float32).probabilities)
-    return np.concatenate(out)
+def prefix_pools(pool: str, seq: np.ndarray) -> np.ndarray:
+    """(n, d) → what the head reads after each prefix: h_k, or the running max / mean."""
+    if pool == "last":
+        return seq
+    running = {"max": lambda: np.maximum.accumulate(seq, axis=0),
+               "mean": lambda: np.cumsum(seq, axis=0) / np.arange(1, len(seq) + 1)[:, None]}  # fmt: skip
+    return np.concatenate([running[kind]() for kind in pool.split("+")], axis=-1)

@@ -74,28 +74,46 @@ class Summary:
         return self.keras_params == self.totals.total_params
 
 
+# Keras's automatic name of each extra layer (the build passes these names explicitly).
+DROPOUT_NAME = "spatial_dropout1d"
+POOL_NAMES = {"max": "global_max_pooling1d", "mean": "global_average_pooling1d"}
+# Keras's GlobalMaxPooling1D ignores masks, and its GlobalAveragePooling1D divides 0 by 0 for
+# a text with no words; lstmcli's masked versions (backend/layers.py) pool unmasked steps only.
+POOL_TYPES = {"max": "MaskedGlobalMaxPooling1D", "mean": "MaskedGlobalAveragePooling1D"}
+CONCAT_NAME = "concatenate"
+
+
+def pool_kinds(spec: ModelSpec) -> list[str]:
+    """The pooling layers, in the order they are built and concatenated."""
+    return [] if spec.pool == "last" else spec.pool.split("+")
+
+
 def layer_names(spec: ModelSpec) -> list[str]:
     """Keras's own automatic names for a freshly built model, in order (Input excluded)."""
     names = ["embedding"] if spec.token_input else []
+    names += [DROPOUT_NAME] if spec.embedding_dropout else []
     base = "bidirectional" if spec.bidirectional else spec.cell
     names += [base if i == 0 else f"{base}_{i}" for i in range(spec.stacked)]
-    names.append("dense")
-    return names
+    pools = pool_kinds(spec)
+    names += [POOL_NAMES[p] for p in pools] + ([CONCAT_NAME] if len(pools) > 1 else [])
+    return names + (["dense"] if spec.head == "dense" else [])
 
 
-def recurrent_formula(cell: str, h: int, x: int) -> tuple[str, int]:
+def recurrent_formula(cell: str, h: int, x: int, use_bias: bool = True) -> tuple[str, int]:
     """Parameter formula of one direction of one recurrent layer, numbers filled in."""
-    return CELLS[cell].formula(h, x)
+    return CELLS[cell].formula(h, x, use_bias)
 
 
-def recurrent_weights(cell: str, h: int, x: int, prefix: str = "") -> tuple[Weight, ...]:
+def recurrent_weights(
+    cell: str, h: int, x: int, prefix: str = "", use_bias: bool = True
+) -> tuple[Weight, ...]:
     facts = CELLS[cell]
     g, bias = facts.gates, facts.bias_shape(h)
-    return (
+    weights = (
         Weight(f"{prefix}kernel", (x, g * h)),
         Weight(f"{prefix}recurrent_kernel", (h, g * h)),
-        Weight(f"{prefix}bias", bias),
     )
+    return weights + ((Weight(f"{prefix}bias", bias),) if use_bias else ())
 
 
 def layer_rows(spec: ModelSpec) -> list[LayerRow]:
@@ -106,11 +124,25 @@ def layer_rows(spec: ModelSpec) -> list[LayerRow]:
         x = spec.embed_dim
     else:
         x = spec.features or 0
+    if spec.embedding_dropout:
+        rows.append(_no_weights(next(names), "SpatialDropout1D", (None, spec.seq_len, x)))
     for i, h in enumerate(spec.units):
         rows.append(_recurrent_row(spec, next(names), i, h, x))
         x = (2 if spec.bidirectional else 1) * h
-    rows.append(_head_row(spec, next(names), x))
+    pools = pool_kinds(spec)
+    for kind in pools:
+        rows.append(_no_weights(next(names), POOL_TYPES[kind], (None, spec.seq_len, x), (None, x)))
+    if len(pools) > 1:
+        x *= len(pools)
+        rows.append(_no_weights(next(names), "Concatenate", (None, x // 2), (None, x)))
+    if spec.head == "dense":
+        rows.append(_head_row(spec, next(names), x))
     return rows
+
+
+def _no_weights(name: str, type_name: str, shape: Shape, out: Shape | None = None) -> LayerRow:
+    """A layer with no weights (dropout, pooling, concatenation): 0 parameters."""
+    return LayerRow(name, type_name, shape, out or shape, (), 0, "0")
 
 
 def _embedding_row(spec: ModelSpec, name: str) -> LayerRow:
@@ -123,17 +155,18 @@ def _embedding_row(spec: ModelSpec, name: str) -> LayerRow:
 
 
 def _recurrent_row(spec: ModelSpec, name: str, i: int, h: int, x: int) -> LayerRow:
-    t, cell = spec.seq_len, CELLS[spec.cell]
-    sequences = i < spec.stacked - 1 or spec.return_sequences
+    t, cell, bias = spec.seq_len, CELLS[spec.cell], spec.use_bias
+    last = i == spec.stacked - 1
+    sequences = not last or spec.return_sequences or spec.pool != "last"
     directions = 2 if spec.bidirectional else 1
-    formula, n = recurrent_formula(spec.cell, h, x)
+    formula, n = recurrent_formula(spec.cell, h, x, bias)
     if spec.bidirectional:
-        weights = recurrent_weights(spec.cell, h, x, "forward_")
-        weights += recurrent_weights(spec.cell, h, x, "backward_")
+        weights = recurrent_weights(spec.cell, h, x, "forward_", bias)
+        weights += recurrent_weights(spec.cell, h, x, "backward_", bias)
         formula, n = f"2·({formula})", 2 * n
         type_name = f"Bidirectional({cell.keras_class})"
     else:
-        weights, type_name = recurrent_weights(spec.cell, h, x), cell.keras_class
+        weights, type_name = recurrent_weights(spec.cell, h, x, use_bias=bias), cell.keras_class
     out = directions * h
     return LayerRow(
         name=name, type=type_name, input_shape=(None, t, x),

@@ -33,3 +33,7 @@ def check_trainable(spec: ModelSpec) -> None:
         raise UsageError("--features: train reads text, so it needs token input (drop --features)")
     if spec.return_sequences:
         raise UsageError("--return-sequences: train classifies whole texts; drop it")
+    if spec.head == "none":
+        raise UsageError(
+            "--head none: train needs a classifier head; drop it (or use --head dense)"
+        )

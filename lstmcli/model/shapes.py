@@ -67,7 +67,11 @@ def _recurrent_step(spec: ModelSpec, row: LayerRow, index: int) -> ShapeStep:
         why = "return_sequences=True: every h_t is kept, " + (
             "because the next recurrent layer needs a sequence"
             if not last
+            else f"because --pool {spec.pool} reads every step"
+            if spec.pool != "last"
             else "because the head is applied at every timestep"
+            if spec.head == "dense"
+            else "and the model ends here (--head none)"
         )
     else:
         why = "return_sequences=False: only the last state h_T is passed on"
@@ -78,8 +82,48 @@ def _recurrent_step(spec: ModelSpec, row: LayerRow, index: int) -> ShapeStep:
         what=f"reads the sequence one timestep at a time, carrying a state of {h} numbers",
         why=why,
         timestep=tuple(tensors),
-        equations=cell.equations,
+        equations=equations(spec),
     )
+
+
+def equations(spec: ModelSpec) -> tuple[str, ...]:
+    """The cell's equations with this spec's activations; a line saying when there is no b."""
+    cell = CELLS[spec.cell]
+    out = []
+    for line in cell.equations:
+        if spec.activation != "tanh":
+            line = line.replace("tanh(", f"{spec.activation}(")
+        if spec.recurrent_activation != "sigmoid":
+            line = line.replace("σ(", f"{spec.recurrent_activation}(")
+        out.append(line)
+    if not spec.use_bias:
+        out.append("use_bias=False: no bias b (every b above is 0, and not a weight)")
+    return tuple(out)
+
+
+def _plain_step(spec: ModelSpec, row: LayerRow) -> ShapeStep:
+    """The layers without weights: embedding dropout, pooling, concatenation."""
+    d = row.input_shape[-1]
+    steps = "the unmasked steps" if spec.mask_zero else "all T steps"
+    what, why = {
+        "SpatialDropout1D": (
+            f"while training, drops whole embedding channels (rate {spec.embedding_dropout:g})",
+            "the same channels for every word of a text; identity at prediction time",
+        ),
+        "MaskedGlobalMaxPooling1D": (
+            f"for each of the {d} features, the largest value over {steps}",
+            "max pooling: a feature that fired anywhere in the text counts",
+        ),
+        "MaskedGlobalAveragePooling1D": (
+            f"for each of the {d} features, the mean over {steps}",
+            "mean pooling: every step contributes equally",
+        ),
+        "Concatenate": (
+            f"[max ‖ mean] side by side: {d} + {d} = {2 * d}",
+            "the head reads both pooled vectors",
+        ),
+    }[row.type]
+    return ShapeStep(row=row, what=what, why=why)
 
 
 def explain(spec: ModelSpec, batch: int | None = None) -> ShapeWalk:
@@ -99,6 +143,14 @@ def explain(spec: ModelSpec, batch: int | None = None) -> ShapeWalk:
                 else " --mask-zero would skip padded steps entirely."
             )
         )
+        if spec.truncate != "pre":
+            kept = (
+                f"its first {t} tokens"
+                if spec.truncate == "post"
+                else "its first {} and its last {} tokens".format(*spec.head_tail)
+            )
+            notes.append(f"Truncation (--truncate {spec.truncate}): a text longer than {t} "
+                         f"tokens keeps {kept}.")  # fmt: skip
     else:
         inp = Tensor(
             "vectors", (None, t, spec.features), f"{t} timesteps of {spec.features} numbers"
@@ -114,9 +166,17 @@ def explain(spec: ModelSpec, batch: int | None = None) -> ShapeWalk:
                     why="a lookup, not a multiplication: no multiply-adds",
                 )
             )
+        elif not row.weights:
+            steps.append(_plain_step(spec, row))
         elif row.type == "Dense":
             act = spec.head_activation
-            per = "at every timestep" if spec.return_sequences else "on the final state"
+            per = (
+                "at every timestep"
+                if spec.return_sequences
+                else "on the final state"
+                if spec.pool == "last"
+                else f"on the {spec.pool} pooled vector"
+            )
             meaning = (
                 "P(positive)" if spec.classes == 1 else f"probabilities over {spec.classes} classes"
             )

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from lstmcli.core.errors import UsageError
-from lstmcli.model.cells import CELL_KEYS, CELLS
+from lstmcli.model.cells import CELLS
+from lstmcli.model.limits import LIMITS, head_tail, validate
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,17 @@ class ModelSpec:
     classes: int = 1
     return_sequences: bool = False
     trainable_embedding: bool = True
+    # How the last recurrent layer's sequence reaches the head: its last state, or max / mean
+    # pooling over the unmasked steps, or both concatenated (see ``limits.POOLS``).
+    pool: str = "last"
+    truncate: str = "pre"  # which tokens of a longer text are kept (``limits.TRUNCATIONS``)
+    head_tokens: int | None = None  # head+tail: the first k tokens (default T//4)
+    embedding_dropout: float = 0.0  # SpatialDropout1D: whole embedding channels per text
+    use_bias: bool = True
+    activation: str = "tanh"
+    recurrent_activation: str = "sigmoid"  # Keras 3's default (Keras 2's was hard_sigmoid)
+    unit_forget_bias: bool = True  # LSTM: forget-gate bias starts at 1
+    head: str = "dense"  # "none": the model ends at the last recurrent layer (or its pooling)
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -53,17 +65,45 @@ class ModelSpec:
     def head_activation(self) -> str:
         return "sigmoid" if self.classes == 1 else "softmax"
 
+    @property
+    def head_tail(self) -> tuple[int, int]:
+        """(k, T − k): the head and tail a ``head+tail`` truncation keeps."""
+        return head_tail(self.seq_len, self.head_tokens)
+
+    @property
+    def head_width(self) -> int:
+        """How many numbers the head reads per prediction (pooling included)."""
+        width = (2 if self.bidirectional else 1) * self.units[-1]
+        return 2 * width if self.pool == "max+mean" else width
+
     def describe(self) -> str:
         parts = []
         if self.token_input:
-            parts.append(f"Embedding({self.vocab}, {self.embed_dim}) over {self.seq_len} tokens")
+            cut = {"pre": "", "post": f" (first {self.seq_len})"}.get(self.truncate)
+            if cut is None:
+                cut = " (first {} + last {})".format(*self.head_tail)
+            parts.append(
+                f"Embedding({self.vocab}, {self.embed_dim}) over {self.seq_len} tokens{cut}"
+            )
         else:
             parts.append(f"input ({self.seq_len}, {self.features})")
+        if self.embedding_dropout:
+            parts.append(f"SpatialDropout1D({self.embedding_dropout:g})")
+        options = "".join(f", {k}={v}" for k, v in self.cell_options().items())
         for h in self.units:
-            layer = f"{CELLS[self.cell].keras_class}({h})"
+            layer = f"{CELLS[self.cell].keras_class}({h}{options})"
             parts.append(f"Bidirectional({layer})" if self.bidirectional else layer)
-        parts.append(f"Dense({self.classes}, {self.head_activation})")
+        if self.pool != "last":
+            parts.append(f"{self.pool} pooling")
+        if self.head == "dense":
+            parts.append(f"Dense({self.classes}, {self.head_activation})")
         return " → ".join(parts)
+
+    def cell_options(self) -> dict[str, Any]:
+        """The recurrent layers' Keras arguments that differ from Keras's defaults."""
+        defaults = {f.name: f.default for f in dataclasses.fields(self)}
+        names = ("activation", "recurrent_activation", "use_bias", "unit_forget_bias")
+        return {k: getattr(self, k) for k in names if getattr(self, k) != defaults[k]}
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -84,6 +124,31 @@ class ModelSpec:
 
     def replace(self, **changes: Any) -> ModelSpec:
         return dataclasses.replace(self, **changes)
+
+
+def merge_flags(
+    base: dict[str, Any] | None = None, flags: dict[str, Any] | None = None
+) -> ModelSpec:
+    """Defaults ← an optional ``config`` TOML file ← the given flags (``None`` = not given).
+
+    ``flags`` uses the model flag names (``cell``, ``units``, ``stacked``, ``embed_dim``…);
+    ``stacked`` repeats a single ``units`` width.
+
+    >>> merge_flags({"mask_zero": True}, {"stacked": 2, "units": 16}).units
+    (16, 16)
+    """
+    values: dict[str, Any] = dict(base or {})
+    flags = dict(flags or {})
+    config = flags.pop("config", None)
+    if config is not None:
+        values.update(load_config(Path(config)))
+    stacked = flags.pop("stacked", None)
+    values.update({k: v for k, v in flags.items() if v is not None})
+    stacked = stacked if stacked is not None else values.pop("stacked", None)
+    values.pop("stacked", None)
+    if "units" in values or stacked is not None:
+        values["units"] = parse_units(values.get("units", 32), stacked)
+    return ModelSpec.from_dict(values)
 
 
 def parse_units(value: Any, stacked: int | None = None) -> tuple[int, ...]:
@@ -122,78 +187,6 @@ def parse_units(value: Any, stacked: int | None = None) -> tuple[int, ...]:
                 f"--stacked {stacked} does not match the {len(out)} widths given in --units"
             )
     return tuple(out)
-
-
-# Upper bounds, so that a typo (an extra zero or two) is a usage error rather than minutes
-# of swapping or an overflow deep inside TensorFlow. Far above any model a CPU can train.
-LIMITS = {
-    "units": 16_384,
-    "stacked": 64,
-    "vocab": 5_000_000,
-    "embed_dim": 4_096,
-    "seq_len": 1_000_000,
-    "classes": 100_000,
-    "features": 100_000,
-}
-MAX_PARAMS = 1_000_000_000  # 4 GB of float32 weights
-
-BOOL_FIELDS = ("bidirectional", "mask_zero", "return_sequences", "trainable_embedding")
-
-
-def _flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
-
-
-def _whole(name: str, value: Any, low: int = 1) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise UsageError(f"{_flag(name)}: {value!r} is not a whole number")
-    high = LIMITS[name]
-    if not low <= value <= high:
-        raise UsageError(f"{_flag(name)}: {value} is not allowed; use {low} to {high:,}")
-
-
-def validate(spec: ModelSpec) -> None:
-    if spec.cell not in CELLS:
-        raise UsageError(f"--cell: {spec.cell!r} is not one of {', '.join(CELL_KEYS)}")
-    if not spec.units:
-        raise UsageError("--units: give at least one width")
-    if len(spec.units) > LIMITS["stacked"]:
-        raise UsageError(
-            f"--stacked: {len(spec.units)} layers is not allowed; use 1 to {LIMITS['stacked']}"
-        )
-    for h in spec.units:
-        _whole("units", h)
-    for name in ("dropout", "recurrent_dropout"):
-        value = getattr(spec, name)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
-            raise UsageError(f"{_flag(name)}: {value!r} is not allowed; use a number 0 ≤ F < 1")
-    for name in BOOL_FIELDS:
-        value = getattr(spec, name)
-        if not isinstance(value, bool):
-            raise UsageError(f"{_flag(name)}: {value!r} is not allowed; use true or false")
-    _whole("vocab", spec.vocab, low=2 if spec.token_input else 1)
-    for name in ("embed_dim", "seq_len", "classes"):
-        _whole(name, getattr(spec, name))
-    if spec.features is not None:
-        _whole("features", spec.features)
-    if spec.features is not None and spec.mask_zero:
-        raise UsageError("--mask-zero needs token input; it cannot be combined with --features")
-    params = param_count(spec)
-    if params > MAX_PARAMS:
-        raise UsageError(
-            f"the model would have {params:,} parameters; lstmcli allows up to {MAX_PARAMS:,} "
-            "(lower --vocab, --embed-dim, --units or --stacked)"
-        )
-
-
-def param_count(spec: ModelSpec) -> int:
-    """Total parameters (``arith.layer_rows`` gives the same per layer, with formulas)."""
-    cell, dirs = CELLS[spec.cell], 2 if spec.bidirectional else 1
-    n, x = (spec.vocab * spec.embed_dim, spec.embed_dim) if spec.token_input else (0, spec.features)
-    for h in spec.units:
-        n += dirs * cell.params(h, x or 0)
-        x = dirs * h
-    return n + (x or 0) * spec.classes + spec.classes
 
 
 def load_config(path: Path) -> dict[str, Any]:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 
 def stdout() -> Console:
@@ -25,6 +27,15 @@ def print_json(console: Console, data: Any) -> None:
 
 def counted_progress(console: Console, description: str) -> Progress:
     """A transient bar with ``n/total``, a ``stats`` field and the time left (train, pretrain)."""
+    # Imported here: rich.progress costs start-up time that --help and shapes never need.
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     return Progress(
         TextColumn(description),
         BarColumn(),

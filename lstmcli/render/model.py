@@ -27,7 +27,7 @@ def fmt_shape(shape: Shape, batch: str = "None") -> str:
 # --------------------------------------------------------------------------- summary
 
 
-def _weights_text(row: LayerRow) -> str:
+def weights_text(row: LayerRow) -> str:
     names = [w.name for w in row.weights]
     if names and all(n.startswith(("forward_", "backward_")) for n in names):
         # Bidirectional: both directions have the same shapes; show them once, ×2.
@@ -57,7 +57,7 @@ def render_summary(console: Console, summary: Summary) -> None:
             cells.append(fmt_shape(row.input_shape))
         cells.append(fmt_shape(row.output_shape))
         if wide:
-            cells.append(_weights_text(row))
+            cells.append(weights_text(row))
         cells += [f"{row.params:,}", row.formula.replace(" = ", "\n= ")]
         table.add_row(*cells)
     console.print(table)
@@ -66,7 +66,7 @@ def render_summary(console: Console, summary: Summary) -> None:
         for col in ("Layer", "Input shape", "Weights"):
             weights.add_column(col, no_wrap=col != "Layer")
         for row in summary.layers:
-            weights.add_row(row.name, fmt_shape(row.input_shape), _weights_text(row))
+            weights.add_row(row.name, fmt_shape(row.input_shape), weights_text(row))
         console.print(weights)
     t = summary.totals
     console.print(f"Total params: {t.total_params:,}")

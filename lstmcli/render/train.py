@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from rich.console import Console
+from rich.filesize import decimal
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -66,14 +67,46 @@ class RichTrainEvents(TrainEvents):
             self.progress = None
 
 
-def download_progress(console: Console) -> tuple[Progress, Any]:
-    from rich.progress import DownloadColumn, TransferSpeedColumn
+class DownloadProgress:
+    """A ``progress(done, total)`` callback for downloads: a Rich bar with bytes, rate and time
+    left, drawn from the first call until ``done == total`` (or the block ends), then one line
+    saying what was downloaded. Use it as a context manager; ``quiet`` draws nothing."""
 
-    progress = Progress(
-        TextColumn("downloading"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-        TimeRemainingColumn(), console=console, transient=True,
-    )  # fmt: skip
-    return progress, progress.add_task("download", total=None)
+    def __init__(self, console: Console, quiet: bool = False) -> None:
+        self.console, self.quiet = console, quiet
+        self.progress: Progress | None = None
+        self.task: Any = None
+        self.t0 = 0.0
+
+    def __enter__(self) -> DownloadProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop()
+
+    def __call__(self, done: int, total: int | None) -> None:
+        if self.quiet:
+            return
+        if self.progress is None:
+            from rich.progress import DownloadColumn, TransferSpeedColumn
+
+            self.progress = Progress(
+                TextColumn("downloading"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                TimeRemainingColumn(), console=self.console, transient=True,
+            )  # fmt: skip
+            self.task = self.progress.add_task("download", total=total)
+            self.progress.start()
+            self.t0 = time.perf_counter()
+        self.progress.update(self.task, completed=done, total=total)
+        if total is not None and done >= total:
+            self._stop()
+            seconds = time.perf_counter() - self.t0
+            self.console.print(f"downloaded {decimal(done)} in {seconds:,.1f} s", style="dim")
+
+    def _stop(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
 
 
 def render_metrics(console: Console, metrics: dict[str, Any], title: str) -> None:

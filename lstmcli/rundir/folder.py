@@ -7,6 +7,8 @@ runs/NAME/
   history.csv       one row per epoch
   metrics.json      test metrics, training seconds, samples/s
   learning_curve.png
+  confusion_matrix.png, roc_curve.png   evaluate --plots (…-<dataset>.png for another data set)
+  report.html       lstmcli report
   checkpoints/      mid-epoch and end-of-epoch state for --resume
 """
 
@@ -29,6 +31,7 @@ from lstmcli.model.spec import ModelSpec
 SPEC_FILE, VOCAB_FILE, MODEL_FILE = "spec.json", "vocabulary.txt", "model.keras"
 HISTORY_FILE, METRICS_FILE, CURVE_FILE = "history.csv", "metrics.json", "learning_curve.png"
 CHECKPOINT_DIR = "checkpoints"
+CONFUSION_FILE, ROC_FILE, REPORT_FILE = "confusion_matrix.png", "roc_curve.png", "report.html"
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,22 @@ class RunFiles:
     def checkpoints(self) -> Path:
         return self.root / CHECKPOINT_DIR
 
+    @property
+    def report(self) -> Path:
+        return self.root / REPORT_FILE
+
+    def eval_plots(self, dataset: str | None = None) -> tuple[Path, Path]:
+        """The confusion-matrix and ROC pictures of ``evaluate --plots``: of the run's own
+        split, or of ``dataset`` (its name in the file names, so neither replaces the other)."""
+        if dataset is None:
+            return self.root / CONFUSION_FILE, self.root / ROC_FILE
+        import re
+
+        slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(dataset).stem)[:40].strip("-.") or "data"
+        return tuple(  # type: ignore[return-value]
+            self.root / f"{Path(name).stem}-{slug}.png" for name in (CONFUSION_FILE, ROC_FILE)
+        )
+
 
 @dataclass
 class Run:
@@ -95,7 +114,19 @@ class Run:
         """Ragged token ids (``textpipe.Encoded``) with this run's vocabulary."""
         from lstmcli.data.textpipe import encode
 
-        return encode(texts, self.vocabulary, self.seq_len)
+        cut = self.spec.truncate, self.spec.head_tail[0]
+        return encode(texts, self.vocabulary, self.seq_len, truncate=cut[0], head_tokens=cut[1])
+
+    def cut_words(self, words: list[str]) -> tuple[list[str], str]:
+        """The words of a text longer than ``seq_len`` that the model reads, and a note."""
+        from lstmcli.data.textpipe import kept
+
+        spec, n, t = self.spec, len(words), self.seq_len
+        read = [words[i] for i in kept(n, t, spec.truncate, spec.head_tail[0])]
+        how = {"pre": f"the last {t}", "post": f"the first {t}"}.get(spec.truncate)
+        how = how or "the first {} and the last {}".format(*spec.head_tail)
+        why = "seq_len" if spec.truncate == "pre" else f"seq_len, --truncate {spec.truncate}"
+        return read, f"only {how} of {n} words are read ({why})"
 
     def padded(self, texts: Sequence[str], length: int | None = None) -> np.ndarray:
         """(n, T) int32 token ids padded at the front to ``length`` (default ``seq_len``)."""
@@ -117,13 +148,20 @@ def write_run_files(
     info = {
         "model": spec.to_dict(),
         "labels": list(label_names),
-        "text": {"padding": "pre", "truncating": "pre", "standardize": "lower, no <br />, "
-                 "no punctuation"},
+        "text": text_entry(spec),
         **(extra or {}),
     }  # fmt: skip
     atomic.write_json(folder / SPEC_FILE, info)
     # Tokens never contain newlines (the standardiser splits on whitespace).
     atomic.write_text(folder / VOCAB_FILE, "\n".join(vocabulary) + "\n")
+
+
+def text_entry(spec: ModelSpec) -> dict[str, Any]:
+    """How the run turns text into token ids (``read_info`` holds the model entry to it)."""
+    entry: dict[str, Any] = {"padding": "pre", "truncating": spec.truncate}
+    if spec.truncate == "head+tail":
+        entry["head_tokens"] = spec.head_tail[0]
+    return {**entry, "standardize": "lower, no <br />, no punctuation"}
 
 
 def read_info(folder: Path) -> tuple[dict[str, Any], ModelSpec, list[str]]:
@@ -135,6 +173,12 @@ def read_info(folder: Path) -> tuple[dict[str, Any], ModelSpec, list[str]]:
         labels = [str(x) for x in info["labels"]]
     except (json.JSONDecodeError, KeyError, TypeError, ValueError, UnicodeDecodeError) as exc:
         raise DataError(f"{spec_path} is corrupt ({type(exc).__name__}: {exc})") from None
+    text = info.get("text")
+    if isinstance(text, dict) and "truncating" in text:
+        # A run written before --truncate existed says "pre" here and nothing in "model".
+        keys, want = ("truncating", "head_tokens"), text_entry(spec)
+        if any(text.get(k) != want.get(k) for k in keys):
+            raise DataError(f"{spec_path} is corrupt (its text and model entries disagree)")
     return info, spec, labels
 
 

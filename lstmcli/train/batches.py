@@ -17,16 +17,19 @@ from typing import Any
 
 import numpy as np
 
-from lstmcli.data.batching import Batch, bucket_lengths, plan_batches
+from lstmcli.data.batching import Batch, bucket_lengths, plan_batches, sortish_batches
 from lstmcli.data.vcache import VectorSplit
 from lstmcli.model.spec import ModelSpec
 from lstmcli.train.config import TrainConfig
 
 
 def epoch_plan(split: VectorSplit, cfg: TrainConfig, seq_len: int, epoch: int) -> list[Any]:
+    """This epoch's batches, the same for the same seed and epoch (``--resume`` relies on it)."""
     rng = np.random.default_rng([cfg.seed, epoch])
     buckets = bucket_lengths(seq_len)
-    if not cfg.bucketing:
+    if cfg.batching == "sortish":
+        return sortish_batches(split.enc.lengths, cfg.batch_size, buckets, rng)
+    if cfg.batching == "random":
         # One padded length for every batch: the smallest bucket that holds the longest text
         # (500 on IMDB, 64 on short texts), so short-text data is not padded to --seq-len.
         longest = int(split.enc.lengths.max(initial=1))
@@ -56,6 +59,21 @@ def plan_tensors(
         epoch_plan(split, cfg, seq_len, e)[skip if k == 0 else 0 :] for k, e in enumerate(epochs)
     ]
     return stack_plans(plans, cfg.batch_size)
+
+
+def fit_groups(counts: Sequence[int], first: int) -> list[tuple[list[int], int]]:
+    """Runs of consecutive epochs with the same number of batches: one ``fit`` each.
+
+    >>> fit_groups([40, 63, 63, 63], first=2)
+    [([2], 40), ([3, 4, 5], 63)]
+    """
+    groups: list[tuple[list[int], int]] = []
+    for k, n in enumerate(counts):
+        if groups and groups[-1][1] == n:
+            groups[-1][0].append(first + k)
+        else:
+            groups.append(([first + k], n))
+    return groups
 
 
 def make_dataset(
@@ -99,32 +117,32 @@ def make_dataset(
 
 def fit_epochs(
     model: Any, split: VectorSplit, spec: ModelSpec, cfg: TrainConfig, start: tuple[int, int],
-    callback: Any, layout: str,
+    callbacks: Sequence[Any], layout: str,
 ) -> None:  # fmt: skip
     """``model.fit`` from (epoch, batch) ``start`` to ``cfg.epochs``.
 
-    Every epoch has the same number of batches (all full but the last), so one dataset holds
-    them all and ``steps_per_epoch`` cuts it into epochs. The rest of an epoch interrupted
-    mid-way is fitted first, on its own: Keras's epochs all have one length.
+    Keras's epochs all have one length, so each run of epochs with the same number of
+    batches (all of them, with the plans here) is one ``fit`` over one dataset that
+    ``steps_per_epoch`` cuts into epochs; the rest of an epoch interrupted mid-way is fitted
+    first, on its own. ``callbacks[0]`` is the ``TrainCallback``.
     """
     epoch, skip = start
-    phases = []
-    if skip:
-        phases.append((epoch, [epoch], skip))
-        epoch += 1
-    if epoch < cfg.epochs:
-        phases.append((epoch, list(range(epoch, cfg.epochs)), 0))
-    for first, epochs, drop in phases:
-        index, lengths = plan_tensors(split, cfg, spec.seq_len, epochs, drop)
+    counts = [len(epoch_plan(split, cfg, spec.seq_len, e)) for e in range(epoch, cfg.epochs)]
+    if counts:
+        counts[0] -= skip
+    for group, steps in fit_groups(counts, epoch):
+        index, lengths = plan_tensors(
+            split, cfg, spec.seq_len, group, skip if group[0] == epoch else 0
+        )
         model.fit(
             make_dataset(split, spec, index, lengths, layout),
             shuffle=False,  # the batch plans are already shuffled, per epoch and seed
-            epochs=first + len(epochs),
-            initial_epoch=first,
-            steps_per_epoch=len(index) // len(epochs),
-            callbacks=[callback],
+            epochs=group[-1] + 1,
+            initial_epoch=group[0],
+            steps_per_epoch=steps,
+            callbacks=list(callbacks),
             verbose=0,
         )
-        callback.skip = 0  # the interrupted epoch is done; later epochs start at batch 0
+        callbacks[0].skip = 0  # the interrupted epoch is done; later epochs start at batch 0
         if model.stop_training:  # --patience ended the run
             return

@@ -85,6 +85,17 @@ class Cluster:
             f"per replica × {self.replicas} replicas"
         )
 
+    def global_batch(self, cfg: TrainConfig) -> TrainConfig:
+        """``cfg`` with the per-replica ``--batch-size`` made the global batch (× replicas)."""
+        return dataclasses.replace(cfg, batch_size=cfg.batch_size * self.replicas)
+
+    def as_seen_by_user(self, outcome: Any, run_dir: Path) -> Any:
+        """A worker's ``TrainOutcome`` names the chief's run folder, not its own temporary one."""
+        if not self.is_chief:
+            outcome.notes.append(f"worker {self.index}: the chief saves the run ({run_dir})")
+            outcome.run_dir = run_dir
+        return outcome
+
     # -- the chief's word, for every worker -----------------------------------------
     def barrier(self) -> None:
         """Return when every worker has come this far (a multi-worker cluster is up)."""
@@ -271,3 +282,10 @@ def worker_folder(cluster: Cluster, run_dir: Path) -> Iterator[Path]:
         yield tmp / "run"
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def worker_run(cluster: Cluster, run_dir: Path) -> Iterator[Path]:
+    """``worker_folder`` with ``cluster_errors``: where to write, a lost peer as one line."""
+    with worker_folder(cluster, run_dir) as work_dir, cluster_errors(cluster):
+        yield work_dir

@@ -20,13 +20,16 @@ class Evaluation:
     metrics: dict[str, Any]
     split: str
     dataset: str
+    probs: np.ndarray | None = None  # (n, outputs): the model's output for every text
+    labels: np.ndarray | None = None  # (n,) true class indices
 
 
 def evaluate_run(
     run: Run, dataset: str | None, speed: Speed, data: str | None = None,
-    limit: int | None = None,
+    limit: int | None = None, progress: Any = None,
 ) -> Evaluation:  # fmt: skip
-    """Metrics on the run's own test split (default), or on another dataset's test split."""
+    """Metrics on the run's own test split (default), or on another dataset's test split.
+    ``progress(done, total)`` follows a download of IMDB, if one is needed."""
     from lstmcli.data import datasets
 
     if dataset is None:
@@ -36,7 +39,7 @@ def evaluate_run(
         req = DataRequest(name_or_path=dataset, data=data, seed=seed)
     if limit is not None:
         req = req.replace(eval_limit=limit)
-    loaded = datasets.load_labelled(req)
+    loaded = datasets.load_labelled(req, progress=progress)
     split, name = (loaded.test, "test") if loaded.test is not None else (loaded.val, "validation")
     if list(loaded.label_names) != list(run.label_names):
         raise DataError(
@@ -48,7 +51,7 @@ def evaluate_run(
     m = metrics.compute(probs, split.labels, run.label_names).to_dict()
     m["eval_seconds"] = round(seconds, 3)
     m["eval_samples_per_s"] = round(len(split.texts) / seconds, 1) if seconds > 0 else None
-    return Evaluation(m, name, req.name_or_path)
+    return Evaluation(m, name, req.name_or_path, probs, split.labels)
 
 
 def predict_texts(run: Run, texts: Sequence[str], speed: Speed) -> list[dict[str, Any]]:

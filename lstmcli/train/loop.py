@@ -85,7 +85,10 @@ class TrainCallback(_base()):  # type: ignore[misc]
 
     def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
         seconds = time.perf_counter() - self.t0
-        logs = dict(logs or {}) | self.validate()
+        val = self.validate()
+        if logs is not None:  # the callbacks after this one (TensorBoard) see them too
+            logs.update(val)
+        logs = dict(logs or {}) | val
         samples = min(self.samples_this_epoch, len(self.vec.train))
         row = {
             "epoch": epoch + 1,

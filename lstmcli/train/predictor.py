@@ -57,6 +57,19 @@ def forward_fn(model: Any, xla: bool = False) -> Any:
     )
 
 
+def eval_lengths(enc: Encoded, seq_len: int, speed: Speed) -> list[int]:
+    """The padded lengths inference uses. With XLA, a few fixed buckets (one compiled program
+    each); without, every batch is padded to exactly its longest text: texts are sorted by
+    length, so that is the least padding there is, and a traced (not compiled) graph costs
+    nothing per new length."""
+    if not speed.bucketing:
+        return [seq_len]
+    if speed.xla:
+        return bucket_lengths(seq_len)
+    exact = np.unique(np.clip(enc.lengths, 1, seq_len))
+    return sorted({int(n) for n in exact} | {seq_len})
+
+
 def predict_encoded(
     model: Any, enc: Encoded, seq_len: int, speed: Speed, forward: Any = None
 ) -> tuple[np.ndarray, float]:
@@ -69,9 +82,7 @@ def predict_encoded(
     masked = any(getattr(layer, "mask_zero", False) for layer in model.layers)
     gpu = gpu_in_use()
     where = layout(masked, gpu)
-    plan = plan_batches(
-        enc.lengths, speed.eval_batch_size, bucket_lengths(seq_len, speed.bucketing)
-    )
+    plan = plan_batches(enc.lengths, speed.eval_batch_size, eval_lengths(enc, seq_len, speed))
     fixed = model.inputs[0].shape[1]
     # XLA cannot compile cuDNN's kernels: on a GPU, --xla applies to SimpleRNN models only.
     forward = forward or forward_fn(model, speed.xla and not (gpu and _cudnn(model)))

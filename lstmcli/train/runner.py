@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,6 +83,7 @@ def run_training(
     stage: Callable[[str], None] = lambda _m: None,
     progress: Callable[[int, int | None], None] | None = None,
     use_cache: bool = True,
+    callbacks: Sequence[Any] = (),
     cluster: Any = None,
 ) -> TrainOutcome:
     """``cluster`` (``distribute.Cluster``): the devices or workers to train on; a worker
@@ -105,8 +106,9 @@ def run_training(
     if cluster is not None:
         spec, cfg, req = cluster.agree_setup(spec, cfg, req)
     vec = vectorize(
-        req, spec.vocab, spec.seq_len, use_cache=use_cache, progress=progress, stage=stage
-    )
+        req, spec.vocab, spec.seq_len, use_cache=use_cache, progress=progress, stage=stage,
+        truncate=spec.truncate, head_tokens=spec.head_tail[0],
+    )  # fmt: skip
     notes = list(vec.notes)
     if not resume:
         spec, more = fit_classes(spec, len(vec.label_names), classes_given)
@@ -125,7 +127,19 @@ def run_training(
     created = not run_dir.exists()
     try:
         return _train_and_report(
-            run_dir, vec, spec, cfg, req, state, init, extra_info, notes, events, stage, cluster
+            run_dir,
+            vec,
+            spec,
+            cfg,
+            req,
+            state,
+            init,
+            extra_info,
+            notes,
+            events,
+            stage,
+            callbacks,
+            cluster,
         )
     except Exception:
         # A run that failed before its first checkpoint leaves nothing behind, so the same
@@ -138,16 +152,16 @@ def run_training(
 def _train_and_report(
     run_dir: Path, vec: Any, spec: ModelSpec, cfg: TrainConfig, req: DataRequest,
     state: Any, init: Any, extra_info: dict[str, Any], notes: list[str],
-    events: TrainEvents | None, stage: Callable[[str], None], cluster: Any = None,
+    events: TrainEvents | None, stage: Callable[[str], None], callbacks: Sequence[Any] = (),
+    cluster: Any = None,
 ) -> TrainOutcome:  # fmt: skip
     write_run_files(
         run_dir, spec, vec.vocabulary, vec.label_names,
         extra={"data": req.to_dict(), "train": dataclasses.asdict(cfg),
                "lstmcli_version": __version__, **extra_info},
     )  # fmt: skip
-    result = train(
-        vec, spec, cfg, run_dir, events, embedding_init=init, resume=state, cluster=cluster
-    )
+    result = train(vec, spec, cfg, run_dir, events, embedding_init=init, resume=state,
+                   callbacks=callbacks, cluster=cluster)  # fmt: skip
     stage("evaluating the best model")
     metrics, split = final_metrics(run_dir, vec, spec, cfg)
     st = result.state

@@ -7,6 +7,7 @@ a ``TrainEvents`` object (the CLI draws Rich progress bars from it). Nothing her
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,9 +18,10 @@ from lstmcli.data.vcache import Vectorized
 from lstmcli.model.spec import ModelSpec
 from lstmcli.rundir.folder import RunFiles
 from lstmcli.train import checkpoint as ckpt
-from lstmcli.train.batches import fit_epochs
+from lstmcli.train.batches import epoch_plan, fit_epochs
 from lstmcli.train.config import Interrupted, TrainConfig, TrainEvents
 from lstmcli.train.loop import TrainCallback
+from lstmcli.train.optim import make_optimizer
 
 
 @dataclass
@@ -29,12 +31,10 @@ class TrainResult:
     notes: list[str] = field(default_factory=list)
 
 
-def compile_model(model: Any, spec: ModelSpec, cfg: TrainConfig) -> None:
-    from lstmcli.backend.tf import keras
-
-    k = keras()
-    opt_cls = {"rmsprop": k.optimizers.RMSprop, "adam": k.optimizers.Adam}[cfg.optimizer]
-    optimizer = opt_cls() if cfg.lr is None else opt_cls(learning_rate=cfg.lr)
+def compile_model(
+    model: Any, spec: ModelSpec, cfg: TrainConfig, steps_per_epoch: int | None = None
+) -> None:
+    optimizer = make_optimizer(cfg, steps_per_epoch)  # issue 15: schedule and clipping
     loss = "binary_crossentropy" if spec.classes == 1 else "sparse_categorical_crossentropy"
     model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"], jit_compile=cfg.xla)
 
@@ -47,20 +47,24 @@ def train(
     events: TrainEvents | None = None,
     embedding_init: np.ndarray | None = None,
     resume: ckpt.TrainState | None = None,
+    callbacks: Sequence[Any] = (),
     cluster: Any = None,
 ) -> TrainResult:
-    """``cluster`` (``distribute.Cluster``, default: this one device) gives the strategy
-    scope the model is built in, the batch layout and whether XLA may compile the step."""
+    """Fit ``spec`` on ``vec``; ``callbacks`` are more Keras callbacks (TensorBoard), called
+    after the one that validates, so they see ``val_loss`` and ``val_accuracy``. ``cluster``
+    (``distribute.Cluster``, default: this one device) gives the strategy scope the model is
+    built in, the batch layout and whether XLA may compile the step."""
     from lstmcli.backend.build import build_model
     from lstmcli.train.distribute import Cluster
 
     events = events or TrainEvents()
     cluster = cluster or Cluster.single()
+    steps = len(epoch_plan(vec.train, cfg, spec.seq_len, 0))
     with cluster.scope():
         model = build_model(spec, variable_length=True, seed=cfg.seed)
         if embedding_init is not None:
             model.get_layer("embedding").set_weights([embedding_init])
-        compile_model(model, spec, dataclasses.replace(cfg, xla=cluster.xla(spec, cfg.xla)))
+        compile_model(model, spec, dataclasses.replace(cfg, xla=cluster.xla(spec, cfg.xla)), steps)
     # Multi-worker: every worker goes on from the chief's position (only it has checkpoints).
     state, restore = cluster.agree_state(resume or ckpt.TrainState(), resume is not None)
     if restore:
@@ -74,7 +78,7 @@ def train(
         return TrainResult(state, model)
     try:
         start = (state.epoch, state.batch)
-        fit_epochs(model, vec.train, spec, cfg, start, cb, cluster.layout(spec))
+        fit_epochs(model, vec.train, spec, cfg, start, [cb, *callbacks], cluster.layout(spec))
     except KeyboardInterrupt:
         cb.save_checkpoint()
         raise Interrupted(state) from None

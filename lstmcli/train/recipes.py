@@ -1,0 +1,88 @@
+"""Recipes: shipped, readable TOML files of model and training settings.
+
+``lstmcli train imdb --recipe strong`` reads ``lstmcli/recipes/strong.toml``; ``--recipe
+PATH.toml`` reads any file of the same form. A recipe has a ``[model]`` table (the model flag
+names, as in ``--config``) and a ``[train]`` table (the training flag names below). Flags
+given on the command line override it.
+
+>>> "strong" in available()
+True
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from lstmcli.core.errors import UsageError
+
+# The [train] keys a recipe may set, and their types (the seed, data and speed flags stay on
+# the command line: a recipe says what to train, not on what or how fast).
+TRAIN_KEYS: dict[str, tuple[type, ...]] = {
+    "epochs": (int,), "batch_size": (int,), "optimizer": (str,), "lr": (int, float),
+    "patience": (int,), "lr_schedule": (str,), "clipnorm": (int, float),
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Recipe:
+    name: str
+    source: str  # where it was read from
+    model: dict[str, Any] = field(default_factory=dict)  # model keys, underscores
+    train: dict[str, Any] = field(default_factory=dict)  # TrainConfig fields
+
+
+def _shipped() -> Any:
+    return resources.files("lstmcli").joinpath("recipes")
+
+
+def available() -> list[str]:
+    """The names of the shipped recipes."""
+    folder = _shipped()
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def load_recipe(value: str) -> Recipe:
+    """A shipped recipe by name, or a TOML file by path (anything ending in .toml)."""
+    if value.endswith(".toml") or "/" in value or "\\" in value:
+        path = Path(value)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise UsageError(f"--recipe: file {value} does not exist") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"--recipe: cannot read {value} ({exc})") from None
+        return parse_recipe(path.stem, str(path), text)
+    names = available()
+    if value not in names:
+        raise UsageError(
+            f"--recipe {value!r}: no such recipe; available: {', '.join(names)} (or a PATH.toml)"
+        )
+    text = _shipped().joinpath(f"{value}.toml").read_text(encoding="utf-8")
+    return parse_recipe(value, f"lstmcli/recipes/{value}.toml", text)
+
+
+def parse_recipe(name: str, source: str, text: str) -> Recipe:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"--recipe: {source} is not valid TOML ({exc})") from None
+    unknown = sorted(set(data) - {"model", "train"})
+    if unknown or not all(isinstance(v, dict) for v in data.values()):
+        raise UsageError(f"--recipe: {source} may hold only [model] and [train] tables")
+    model = {k.replace("-", "_"): v for k, v in data.get("model", {}).items()}
+    train = {k.replace("-", "_"): v for k, v in data.get("train", {}).items()}
+    for key, value in train.items():
+        if key not in TRAIN_KEYS:
+            allowed = ", ".join(k.replace("_", "-") for k in TRAIN_KEYS)
+            raise UsageError(f"--recipe: {source}: unknown [train] key {key!r}; allowed: {allowed}")
+        if isinstance(value, bool) or not isinstance(value, TRAIN_KEYS[key]):
+            flag = key.replace("_", "-")
+            raise UsageError(f"--recipe: {source}: [train] {flag} = {value!r} has the wrong type")
+        if key in ("epochs", "batch_size", "patience", "lr") and not value > 0:
+            flag = key.replace("_", "-")
+            raise UsageError(f"--recipe: {source}: [train] {flag} = {value!r} must be above 0")
+    return Recipe(name, source, model, train)
