@@ -61,21 +61,6 @@ def plan_tensors(
     return stack_plans(plans, cfg.batch_size)
 
 
-def fit_groups(counts: Sequence[int], first: int) -> list[tuple[list[int], int]]:
-    """Runs of consecutive epochs with the same number of batches: one ``fit`` each.
-
-    >>> fit_groups([40, 63, 63, 63], first=2)
-    [([2], 40), ([3, 4, 5], 63)]
-    """
-    groups: list[tuple[list[int], int]] = []
-    for k, n in enumerate(counts):
-        if groups and groups[-1][1] == n:
-            groups[-1][0].append(first + k)
-        else:
-            groups.append(([first + k], n))
-    return groups
-
-
 def make_dataset(
     split: VectorSplit, spec: ModelSpec, index: np.ndarray, lengths: np.ndarray, layout: str
 ) -> Any:
@@ -113,36 +98,3 @@ def make_dataset(
     # reads no files, so sharding by file cannot apply).
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     return ds.with_options(options).prefetch(tf.data.AUTOTUNE)
-
-
-def fit_epochs(
-    model: Any, split: VectorSplit, spec: ModelSpec, cfg: TrainConfig, start: tuple[int, int],
-    callbacks: Sequence[Any], layout: str,
-) -> None:  # fmt: skip
-    """``model.fit`` from (epoch, batch) ``start`` to ``cfg.epochs``.
-
-    Keras's epochs all have one length, so each run of epochs with the same number of
-    batches (all of them, with the plans here) is one ``fit`` over one dataset that
-    ``steps_per_epoch`` cuts into epochs; the rest of an epoch interrupted mid-way is fitted
-    first, on its own. ``callbacks[0]`` is the ``TrainCallback``.
-    """
-    epoch, skip = start
-    counts = [len(epoch_plan(split, cfg, spec.seq_len, e)) for e in range(epoch, cfg.epochs)]
-    if counts:
-        counts[0] -= skip
-    for group, steps in fit_groups(counts, epoch):
-        index, lengths = plan_tensors(
-            split, cfg, spec.seq_len, group, skip if group[0] == epoch else 0
-        )
-        model.fit(
-            make_dataset(split, spec, index, lengths, layout),
-            shuffle=False,  # the batch plans are already shuffled, per epoch and seed
-            epochs=group[-1] + 1,
-            initial_epoch=group[0],
-            steps_per_epoch=steps,
-            callbacks=list(callbacks),
-            verbose=0,
-        )
-        callbacks[0].skip = 0  # the interrupted epoch is done; later epochs start at batch 0
-        if model.stop_training:  # --patience ended the run
-            return
