@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -113,13 +114,20 @@ def _die_with(parent: int) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
-def start_cluster(device: str, strategy: str, cpu_devices: int | None, peer_timeout: float) -> Any:
+def start_cluster(
+    device: str, strategy: str, cpu_devices: int | None, peer_timeout: float,
+    output: Path | None = None,
+) -> Any:  # fmt: skip
     """Devices, then the strategy (a multi-worker one waits for its peers, at most
-    ``peer_timeout`` seconds); returns the ``distribute.Cluster``."""
+    ``peer_timeout`` seconds); returns the ``distribute.Cluster``. A run folder ``output``
+    in use is refused first, before TensorFlow starts (``run_training`` takes its lock)."""
     from lstmcli.backend.device import use_devices
+    from lstmcli.rundir.lock import check_free
     from lstmcli.train import distribute
 
     config = distribute.read_tf_config() if strategy in ("auto", "multi-worker") else None
+    if output is not None and config is None:  # (a worker of a cluster: see worker_folder)
+        check_free(output)
     distribute.check_strategy(strategy, config, cpu_devices or 1)
     many = config is not None and (strategy == "multi-worker" or config.workers > 1)
     # Fork before TensorFlow is loaded (a forked TensorFlow runtime is not safe).

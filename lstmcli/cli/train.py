@@ -91,9 +91,8 @@ def train_cmd(
     from lstmcli.data.request import DataRequest
     from lstmcli.model.rules import check_trainable, training_defaults
     from lstmcli.render.train import DownloadProgress, RichTrainEvents, render_outcome, train_json
-    from lstmcli.rundir.lock import check_free
     from lstmcli.train.config import Interrupted, TrainConfig
-    from lstmcli.train.distribute import global_batch, read_tf_config, worker_run
+    from lstmcli.train.distribute import global_batch, worker_run
     from lstmcli.train.runner import default_run_dir, run_training
     from lstmcli.train.tboard import tensorboard_callbacks
 
@@ -110,9 +109,7 @@ def train_cmd(
         eval_limit=eval_limit, val_split=val_split, test=str(test) if test else None,
         text_col=text_col, label_col=label_col,
     )  # fmt: skip
-    if output is not None and read_tf_config() is None:
-        check_free(output)  # a folder in use: refused before TensorFlow starts (start_cluster)
-    cluster = start_cluster(device, strategy, cpu_devices, peer_timeout)
+    cluster = start_cluster(device, strategy, cpu_devices, peer_timeout, output)
     settings = dict(
         epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, seed=seed,
         patience=patience, checkpoint_every=checkpoint_every, bucketing=bucketing,
