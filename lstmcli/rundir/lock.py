@@ -56,9 +56,7 @@ def _acquire(path: Path, folder: Path) -> int:
 
     for _ in range(10):
         fd = os.open(path, os.O_RDWR | os.O_CREAT, atomic.file_mode())
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not _flock(fd, fcntl.LOCK_EX):
             error = _in_use(folder, fd)
             os.close(fd)
             raise error from None
@@ -87,11 +85,25 @@ def check_free(folder: Path) -> None:
     except OSError:
         return
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        raise _in_use(folder, fd) from None
+        if not _flock(fd, fcntl.LOCK_SH):  # shared: two looks never refuse each other
+            raise _in_use(folder, fd)
     finally:
         os.close(fd)  # (releases the lock if this look took it)
+
+
+def _flock(fd: int, mode: int) -> bool:
+    """Take the lock without waiting for a holder, but past another process's
+    ``check_free`` (which holds it for an instant)."""
+    import fcntl
+
+    for pause in (0.0, 0.01, 0.05):
+        time.sleep(pause)
+        try:
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            pass
+    return False
 
 
 def _in_use(folder: Path, fd: int) -> DataError:
