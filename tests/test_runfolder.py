@@ -319,3 +319,30 @@ def test_a_model_file_cannot_set_the_input_length(runs: dict[str, Path], tmp_pat
         f"lstmcli: {run / 'model.keras'}: refused at lstmcli/tokens: batch_shape size "
         "1000000000 is not a whole number up to 1,000,000\n"
     )
+
+
+def test_a_folder_in_use_is_refused_before_tensorflow_starts(tmp_path: Path) -> None:
+    """Another process holds the lock: ``train`` says so before it loads TensorFlow (the
+    device and strategy set-up loads it before the run folder's own lock is taken)."""
+    import subprocess
+    import sys
+
+    run = tmp_path / "run"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, pathlib; from lstmcli.rundir import lock\n"
+         "with lock.hold(pathlib.Path(sys.argv[1])):\n print('held', flush=True); sys.stdin.read()",
+         str(run)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        code = "import sys; from lstmcli.cli.main import main; sys.argv[1:] = sys.argv[2:]; " \
+               "import atexit; atexit.register(lambda: print('tf' if 'tensorflow' in sys.modules else 'no-tf', file=sys.stderr))\nmain()"  # fmt: skip
+        done = subprocess.run([sys.executable, "-c", code, "x", "train", "sample", "--output", str(run)],
+                              capture_output=True, text=True, timeout=120)  # fmt: skip
+    finally:
+        holder.communicate("")
+    assert done.returncode == 1
+    assert (
+        f"lstmcli: {run} is in use by another lstmcli train (process {holder.pid} " in done.stderr
+    )
+    assert done.stderr.endswith("no-tf\n"), done.stderr

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import sys
 
-from lstmcli.cli import cache, compare, embed, interpret, model, report, train  # noqa: F401 (registering)
+from lstmcli.cli import cache, compare, doctor, embed, interpret, model, report, train  # noqa: F401 (registering)
 from lstmcli.cli.app import app
 
 

@@ -8,6 +8,14 @@ from typing import Annotated, Any
 import typer
 
 from lstmcli.cli.app import JsonFlag, clean_text, command, fail, printable
+from lstmcli.cli.devices import (
+    CpuDevicesOption,
+    DeviceOption,
+    PeerTimeoutOption,
+    StrategyOption,
+    one_device,
+    start_cluster,
+)
 from lstmcli.cli.options import (
     BucketingFlag,
     DataOption,
@@ -37,7 +45,7 @@ def train_cmd(
     data: DataOption = None,
     recipe: Annotated[str | None, _t("--recipe", help=f"Model and training settings from a recipe: {' | '.join(available())} (lstmcli/recipes/NAME.toml), or a PATH.toml. Flags given beside it override it.")] = None,
     epochs: Annotated[int, _t("--epochs", min=1, max=100_000)] = 3,
-    batch_size: Annotated[int, _t("--batch-size", min=1, max=65_536)] = 32,
+    batch_size: Annotated[int, _t("--batch-size", min=1, max=65_536, help="Texts per step on each replica; the global batch is this × replicas (printed).")] = 32,
     optimizer: Annotated[str, _t("--optimizer", help="rmsprop | adam")] = "rmsprop",
     lr: Annotated[float | None, _t("--lr", min=0.0, help="Learning rate (optimizer default).")] = None,
     seed: Annotated[int, _t("--seed", min=0, max=2**32 - 1)] = 0,
@@ -65,6 +73,10 @@ def train_cmd(
     eval_batch_size: EvalBatchSize = 256,
     cache: Annotated[bool, typer.Option("--cache/--no-cache", help="Reuse vectorised data from earlier runs.", rich_help_panel=SpeedPanel)] = True,
     tensorboard: Annotated[Path | None, _t("--tensorboard", help="Also write TensorBoard logs (loss, accuracy, val_*) to DIR; needs the tensorboard package.")] = None,
+    device: DeviceOption = "auto",
+    strategy: StrategyOption = "auto",
+    cpu_devices: CpuDevicesOption = None,
+    peer_timeout: PeerTimeoutOption = 300.0,
     as_json: JsonFlag = False,
     quiet: QuietFlag = False,
     *,
@@ -78,10 +90,9 @@ def train_cmd(
     from lstmcli.core.signals import exit_code
     from lstmcli.data.request import DataRequest
     from lstmcli.model.rules import check_trainable, training_defaults
-    from lstmcli.render.plots import learning_curve
     from lstmcli.render.train import DownloadProgress, RichTrainEvents, render_outcome, train_json
-    from lstmcli.rundir.folder import RunFiles
     from lstmcli.train.config import Interrupted, TrainConfig
+    from lstmcli.train.distribute import global_batch, worker_run
     from lstmcli.train.runner import default_run_dir, run_training
     from lstmcli.train.tboard import tensorboard_callbacks
 
@@ -98,36 +109,51 @@ def train_cmd(
         eval_limit=eval_limit, val_split=val_split, test=str(test) if test else None,
         text_col=text_col, label_col=label_col,
     )  # fmt: skip
+    cluster = start_cluster(device, strategy, cpu_devices, peer_timeout, output)
     settings = dict(
         epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, seed=seed,
         patience=patience, checkpoint_every=checkpoint_every, bucketing=bucketing,
         batching=batching, xla=xla, eval_batch_size=eval_batch_size, lr_schedule=lr_schedule,
         clipnorm=clipnorm,
     )  # fmt: skip
-    cfg = TrainConfig(**{**settings, **recipe_train(ctx, chosen)})
-    callbacks = tensorboard_callbacks(tensorboard)
+    cfg = cluster.global_batch(TrainConfig(**{**settings, **recipe_train(ctx, chosen)}))
+    callbacks = tensorboard_callbacks(tensorboard) if cluster.is_chief else []
     out = stdout()
     status = stderr_console() if as_json else out  # stdout stays clean for --json
     if chosen is not None:
         status.print(f"recipe {chosen.name} ({chosen.source})", style="dim", markup=False)
     run_dir = output or default_run_dir(dataset, spec)
+    stage = _stage_printer(status, quiet)
+    stage(cluster.describe(global_batch(cfg, run_dir, resume and cluster.is_chief)))
     try:
-        with DownloadProgress(stderr_console(), quiet) as download:
+        with (
+            DownloadProgress(stderr_console(), quiet) as download,
+            worker_run(cluster, run_dir) as work_dir,
+        ):
             outcome = run_training(
-                req, spec, cfg, run_dir, resume=resume, given=given_flags(ctx, spec_flags, chosen),
+                req, spec, cfg, work_dir, resume=resume and cluster.is_chief,
+                given=given_flags(ctx, spec_flags, chosen),
                 classes_given=spec_flags.get("classes") is not None, embedding_from=embedding_from,
-                events=RichTrainEvents(status, batch_size, quiet), stage=_stage_printer(status, quiet),
-                progress=download, use_cache=cache, callbacks=callbacks,
+                events=RichTrainEvents(status, cfg.batch_size, quiet), stage=stage, progress=download,
+                use_cache=cache, callbacks=callbacks, cluster=cluster,
                 # drawn while the run folder is still locked: the picture is the run's too
-                finish=lambda done: learning_curve(done.state.history, RunFiles(done.run_dir).curve),
+                finish=_curve if cluster.is_chief else None,
             )  # fmt: skip
     except Interrupted as stop:
         cmd = f"lstmcli train {dataset} --output {run_dir} --resume"
         raise fail(f"{stop}. Resume with: {cmd}", exit_code(stop.signum)) from None
+    outcome = cluster.as_seen_by_user(outcome, run_dir)
     if as_json:
         print_json(out, train_json(outcome))
     else:
         render_outcome(out, outcome)
+
+
+def _curve(done: Any) -> None:
+    from lstmcli.render.plots import learning_curve
+    from lstmcli.rundir.folder import RunFiles
+
+    learning_curve(done.state.history, RunFiles(done.run_dir).curve)
 
 
 def recipe_train(ctx: typer.Context, chosen: Recipe | None) -> dict[str, Any]:
@@ -192,6 +218,7 @@ def evaluate_cmd(
     bucketing: BucketingFlag = True,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, max=65_536, rich_help_panel=SpeedPanel)] = 256,
     plots: Annotated[bool, typer.Option("--plots", help="Also write confusion_matrix.png and roc_curve.png into the run folder.")] = False,
+    device: DeviceOption = "auto",
     as_json: JsonFlag = False,
     quiet: QuietFlag = False,
 ) -> None:  # fmt: skip
@@ -205,6 +232,7 @@ def evaluate_cmd(
     from lstmcli.train.predictor import Speed, eval_threads
 
     eval_threads()
+    one_device(device)
     speed = Speed(bucketing, xla, batch_size)
     opened = open_run(run)
     with DownloadProgress(stderr_console(), quiet) as download:
@@ -234,6 +262,7 @@ def predict_cmd(
     run: Annotated[Path, typer.Argument(help="Run folder (or its model.keras).")],
     texts: Annotated[list[str] | None, typer.Argument(help="Texts to classify (stdin when none).")] = None,
     file: Annotated[Path | None, typer.Option("--file", "-f", help="One text per line ('-': stdin).")] = None,
+    device: DeviceOption = "auto",
     as_json: JsonFlag = False,
 ) -> None:  # fmt: skip
     """Label and probability for each text.
@@ -253,6 +282,7 @@ def predict_cmd(
     from lstmcli.train.predictor import Speed, eval_threads
 
     eval_threads()
+    one_device(device)
     rows = predict_texts(opened, items, Speed(True, False, 256))
     out = stdout()
     if as_json:

@@ -34,3 +34,7 @@ class LstmcliWarning(UserWarning):
     """Work goes on, but the user should know (a damaged cache entry that was rebuilt, a
     cache that cannot be written). Core code calls ``warnings.warn(message, LstmcliWarning)``;
     the CLI shows each distinct message once, as one line on stderr."""
+
+
+class DeviceError(LstmcliError):
+    """A device or a cluster of workers that cannot be used as asked (exit code 1)."""

@@ -21,6 +21,7 @@ import numpy as np
 from lstmcli.backend.tf import tensorflow
 
 PAD, OOV = "", "[UNK]"
+OOV_ID = 1
 # Everything TextVectorization's default strips, plus the <br /> tags IMDB reviews are full of.
 _BR = r"<br\s*/?>"
 _PUNCT = r"[!\"#$%&()*+,\-./:;<=>?@\[\\\]^_`{|}~]"
@@ -55,11 +56,21 @@ class Encoded:
     def row(self, i: int) -> np.ndarray:
         return self.ids[self.offsets[i] : self.offsets[i + 1]]
 
+    def nonempty(self) -> Encoded:
+        """The same rows, a row with no tokens read as one unknown word (see ``pad_batch``)."""
+        if self.lengths.all():
+            return self
+        empty = np.array([OOV_ID], np.int32)
+        return Encoded.from_rows([self.row(i) if n else empty for i, n in enumerate(self.lengths)])
+
     def take(self, index: np.ndarray) -> Encoded:
-        rows = [self.row(int(i)) for i in index]
+        return Encoded.from_rows([self.row(int(i)) for i in index])
+
+    @staticmethod
+    def from_rows(rows: Sequence[np.ndarray]) -> Encoded:
         lengths = np.array([len(r) for r in rows], dtype=np.int64)
         offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-        ids = np.concatenate(rows).astype(np.int32) if rows else np.zeros(0, np.int32)
+        ids = np.concatenate(rows).astype(np.int32) if len(rows) else np.zeros(0, np.int32)
         return Encoded(ids, offsets)
 
 
@@ -138,5 +149,26 @@ def pad_front(rows: Sequence[np.ndarray], length: int) -> np.ndarray:
     return out
 
 
-def pad_batch(enc: Encoded, index: np.ndarray, length: int) -> np.ndarray:
-    return pad_front([enc.row(int(i)) for i in index], length)
+def pad_end(rows: Sequence[np.ndarray], length: int) -> np.ndarray:
+    """Stack ``rows`` into (n, length) int32, zeros after each row (longer rows keep their end).
+
+    >>> pad_end([np.array([5, 6]), np.array([7])], 3).tolist()
+    [[5, 6, 0], [7, 0, 0]]
+    """
+    out = np.zeros((len(rows), length), dtype=np.int32)
+    for i, r in enumerate(rows):
+        r = r[len(r) - length :] if len(r) > length else r
+        out[i, : len(r)] = r
+    return out
+
+
+def pad_batch(enc: Encoded, index: np.ndarray, length: int, layout: str = "front") -> np.ndarray:
+    """Rows ``index`` of ``enc`` padded to ``length`` at the front or, ``layout="end"``, after.
+
+    A row with no tokens (a text of punctuation only) is read as one unknown word: with a
+    mask, an all-padding row is what cuDNN refuses, and the rule holds in both layouts so
+    that they predict the same.
+    """
+    rows = [enc.row(int(i)) for i in index]
+    rows = [r if len(r) else np.array([OOV_ID], np.int32) for r in rows]
+    return (pad_end if layout == "end" else pad_front)(rows, length)

@@ -56,15 +56,10 @@ def _acquire(path: Path, folder: Path) -> int:
 
     for _ in range(10):
         fd = os.open(path, os.O_RDWR | os.O_CREAT, atomic.file_mode())
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            owner = _read(fd) or "unknown"
+        if not _flock(fd, fcntl.LOCK_EX):
+            error = _in_use(folder, fd)
             os.close(fd)
-            raise DataError(
-                f"{folder} is in use by another lstmcli train ({owner}); wait for it to end "
-                "or choose another --output"
-            ) from None
+            raise error from None
         try:
             same = os.fstat(fd).st_ino == os.stat(path).st_ino
         except FileNotFoundError:
@@ -74,6 +69,48 @@ def _acquire(path: Path, folder: Path) -> int:
             return fd
         os.close(fd)  # the holder deleted the file after we opened it: open the new one
     raise DataError(f"{folder}: could not take the run folder's lock ({path})")
+
+
+def check_free(folder: Path) -> None:
+    """Raise ``DataError`` at once when another process holds ``folder``'s lock: a look
+    before slow start-up work (TensorFlow's devices), so a second ``train`` is refused
+    without waiting for it. ``hold`` is still what keeps the folder."""
+    import fcntl
+
+    path = folder / LOCK_FILE
+    if folder.resolve() in _HELD or not path.is_file():
+        return
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        if not _flock(fd, fcntl.LOCK_SH):  # shared: two looks never refuse each other
+            raise _in_use(folder, fd)
+    finally:
+        os.close(fd)  # (releases the lock if this look took it)
+
+
+def _flock(fd: int, mode: int) -> bool:
+    """Take the lock without waiting for a holder, but past another process's
+    ``check_free`` (which holds it for an instant)."""
+    import fcntl
+
+    for pause in (0.0, 0.01, 0.05):
+        time.sleep(pause)
+        try:
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            pass
+    return False
+
+
+def _in_use(folder: Path, fd: int) -> DataError:
+    return DataError(
+        f"{folder} is in use by another lstmcli train ({_read(fd) or 'unknown'}); wait for it "
+        "to end or choose another --output"
+    )
 
 
 def _take_over(fd: int, path: Path) -> None:

@@ -63,15 +63,6 @@ class TrainCallback(_base()):  # type: ignore[misc]
             self.plans = {epoch: epoch_plan(self.vec.train, self.cfg, self.spec.seq_len, epoch)}
         return self.plans[epoch]
 
-    def train_batches(self) -> Any:
-        """Batches from the state's position on, epoch after epoch (``fit`` takes
-        ``steps_per_epoch`` of them per epoch). Called when ``fit`` starts; runs ahead in
-        tf.data's thread, so it computes its own plans."""
-        epoch, skip = self.state.epoch, self.state.batch
-        while True:
-            yield from epoch_plan(self.vec.train, self.cfg, self.spec.seq_len, epoch)[skip:]
-            epoch, skip = epoch + 1, 0
-
     # -- Keras hooks -------------------------------------------------------------------
     def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
         st = self.state

@@ -76,7 +76,9 @@ def predict_encoded(
     """Probabilities for every row of ``enc`` in input order, and the seconds it took.
 
     A damaged entry of the XLA program cache is deleted (with a warning) and the pass run
-    again; a cache that cannot be written costs XLA (with a warning), not the prediction."""
+    again; a cache that cannot be written costs XLA (with a warning), not the prediction.
+    Masked input on a GPU is padded after the text (cuDNN's layout), else in front; the
+    probabilities are the same either way."""
     import dataclasses
     import warnings
 
@@ -100,13 +102,19 @@ def predict_encoded(
 def _predict(
     model: Any, enc: Encoded, seq_len: int, speed: Speed, forward: Any = None
 ) -> tuple[np.ndarray, float]:
+    from lstmcli.backend.device import gpu_in_use, layout
+
+    masked = any(getattr(layer, "mask_zero", False) for layer in model.layers)
+    gpu = gpu_in_use()
+    where = layout(masked, gpu)
     plan = plan_batches(enc.lengths, speed.eval_batch_size, eval_lengths(enc, seq_len, speed))
     fixed = model.inputs[0].shape[1]
-    forward = forward or forward_fn(model, speed.xla)
+    # XLA cannot compile cuDNN's kernels: on a GPU, --xla applies to SimpleRNN models only.
+    forward = forward or forward_fn(model, speed.xla and not (gpu and _cudnn(model)))
 
     def run(batch: Any) -> tuple[Any, np.ndarray]:
         length = batch.length if fixed is None else int(fixed)
-        return batch, np.asarray(forward(pad_batch(enc, batch.index, length)))
+        return batch, np.asarray(forward(pad_batch(enc, batch.index, length, where)))
 
     out: np.ndarray | None = None
     start = time.perf_counter()
@@ -119,3 +127,9 @@ def _predict(
     if out is None:
         out = np.zeros((0, int(model.outputs[0].shape[-1])), dtype=np.float32)
     return out, seconds
+
+
+def _cudnn(model: Any) -> bool:
+    """Whether Keras would run a recurrent layer of ``model`` with cuDNN on a GPU."""
+    layers = [getattr(x, "forward_layer", x) for x in model.layers]
+    return any(type(x).__name__ in ("LSTM", "GRU") and not x.recurrent_dropout for x in layers)

@@ -79,10 +79,13 @@ def run_training(
     use_cache: bool = True,
     callbacks: Sequence[Any] = (),
     finish: Callable[[TrainOutcome], None] | None = None,
+    cluster: Any = None,
 ) -> TrainOutcome:
     """Start a run in ``run_dir`` or (``resume``) continue it; the folder is locked
     throughout, ``finish`` included. ``given``: the flags given on the command line (see
-    ``resume.contradictions``); ``callbacks``: more Keras callbacks for ``fit``."""
+    ``resume.contradictions``); ``callbacks``: more Keras callbacks for ``fit``; ``cluster``
+    (``distribute.Cluster``): the devices or workers to train on (a worker other than the
+    chief gets a private ``run_dir``, starts there and takes the chief's settings)."""
     try:
         run_dir.mkdir(parents=True)
         created = True
@@ -97,10 +100,10 @@ def run_training(
         try:
             if resume:
                 outcome = _resume(req, spec, cfg, run_dir, given, events, stage, progress,
-                                  use_cache, callbacks)  # fmt: skip
+                                  use_cache, callbacks, cluster)  # fmt: skip
             else:
                 outcome = _start(req, spec, cfg, run_dir, classes_given, embedding_from, events,
-                                 stage, progress, use_cache, callbacks)  # fmt: skip
+                                 stage, progress, use_cache, callbacks, cluster)  # fmt: skip
             if finish is not None:
                 finish(outcome)
             return outcome
@@ -115,8 +118,10 @@ def run_training(
 def _start(
     req: DataRequest, spec: ModelSpec, cfg: TrainConfig, run_dir: Path, classes_given: bool,
     embedding_from: Path | None, events: TrainEvents | None, stage: Callable[[str], None],
-    progress: Any, use_cache: bool, callbacks: Sequence[Any],
+    progress: Any, use_cache: bool, callbacks: Sequence[Any], cluster: Any,
 ) -> TrainOutcome:  # fmt: skip
+    if cluster is not None:  # multi-worker: every worker takes the chief's model, data, settings
+        spec, cfg, req = cluster.agree_setup(spec, cfg, req)
     vec = vectorize(
         req, spec.vocab, spec.seq_len, use_cache=use_cache, progress=progress, stage=stage,
         truncate=spec.truncate, head_tokens=spec.head_tail[0],
@@ -144,14 +149,15 @@ def _start(
                "lstmcli_version": __version__, **extra_info},
     )  # fmt: skip
     result = train(vec, spec, cfg, run_dir, events, embedding_init=init, callbacks=callbacks,
-                   run_id=run_id)  # fmt: skip
-    return _report(run_dir, vec, spec, cfg, result.state, notes, stage, run_id)
+                   run_id=run_id, cluster=cluster)  # fmt: skip
+    # (a worker other than the chief trained the chief's run: its models carry that id)
+    return _report(run_dir, vec, spec, cfg, result.state, notes, stage, result.state.run_id)
 
 
 def _resume(
     req: DataRequest, spec: ModelSpec, cfg: TrainConfig, run_dir: Path, given: frozenset[str],
     events: TrainEvents | None, stage: Callable[[str], None], progress: Any, use_cache: bool,
-    callbacks: Sequence[Any],
+    callbacks: Sequence[Any], cluster: Any,
 ) -> TrainOutcome:  # fmt: skip
     files = RunFiles(run_dir)
     if not files.spec.is_file():
@@ -178,6 +184,8 @@ def _resume(
         )
     spec, req = saved_spec, saved_req
     cfg = resume.resumed_config(given, cfg, saved_cfg)
+    if cluster is not None:  # the saved settings, for the other workers (which start afresh)
+        spec, cfg, req = cluster.agree_setup(spec, cfg, req)
     vocabulary, labels = read_vocabulary(run_dir), read_info(run_dir)[2]
     st = ck.state
     stage(f"resuming {run_dir} at epoch {st.epoch + 1}, batch {st.batch}")
@@ -191,7 +199,8 @@ def _resume(
         notes.append(f"{run_dir} had already finished; nothing was left to train")
     from lstmcli.train.trainer import train
 
-    result = train(vec, spec, cfg, run_dir, events, resume=ck, callbacks=callbacks)
+    result = train(vec, spec, cfg, run_dir, events, resume=ck, callbacks=callbacks,
+                   cluster=cluster)  # fmt: skip
     return _report(run_dir, vec, spec, cfg, result.state, notes, stage, run_id)
 
 

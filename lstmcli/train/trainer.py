@@ -9,6 +9,10 @@ advanced the optimizer's step count and the dropout generators, which a resumed 
 not repeat. A resumed part-epoch therefore gets a ``fit`` of its own (with the batches it
 has left), and an epoch whose batches were all trained before the interruption is closed
 (validation, best model, patience) without one.
+
+Each ``fit`` gets a ``tf.data`` pipeline of exactly the batches it trains, built from the
+seeded plans (``batches.plan_tensors``): the plan stays the one source of batch order, and
+``tf.distribute`` can split each batch over replicas and workers (``cluster``).
 """
 
 from __future__ import annotations
@@ -26,12 +30,13 @@ from lstmcli.core.errors import DataError
 from lstmcli.data.vcache import Vectorized
 from lstmcli.model.spec import ModelSpec
 from lstmcli.train import checkpoint as ckpt
-from lstmcli.train.batches import epoch_plan, make_dataset
+from lstmcli.train.batches import epoch_plan, make_dataset, plan_tensors
 from lstmcli.train.config import Interrupted, TrainConfig, TrainEvents
 from lstmcli.train.loop import TrainCallback
 from lstmcli.train.optim import make_optimizer
 
 MAX_CACHE_REPAIRS = 16
+FIT_EPOCHS = 32  # the plans of at most this many epochs are held as tensors at once
 
 
 @dataclass
@@ -59,27 +64,35 @@ def train(
     resume: ckpt.Checkpoint | None = None,
     callbacks: Sequence[Any] = (),
     run_id: str = "",
+    cluster: Any = None,
 ) -> TrainResult:
     """Train from scratch, or from the checkpoint ``resume``; ``callbacks``: more Keras
     callbacks for every ``fit`` (TensorBoard), called after the one that validates, so they
-    see ``val_loss`` and ``val_accuracy``; ``run_id``: the run's id, which its models carry."""
-    from lstmcli.backend.build import build_model
+    see ``val_loss`` and ``val_accuracy``; ``run_id``: the run's id, which its models carry;
+    ``cluster`` (``distribute.Cluster``, default: this one device): the strategy scope the
+    model is built in, the batch layout and whether XLA may compile the step."""
+    from lstmcli.train.distribute import Cluster
 
     events = events or TrainEvents()
-    model = build_model(spec, variable_length=True, seed=cfg.seed)
-    if embedding_init is not None:
-        model.get_layer("embedding").set_weights([embedding_init])
-    compile_model(model, spec, cfg, len(epoch_plan(vec.train, cfg, spec.seq_len, 0)))
+    cluster = cluster or Cluster.single()
+    model = _build(vec, spec, cfg, embedding_init, cluster)
     state = resume.state if resume is not None else ckpt.TrainState(run_id=run_id)
-    if resume is not None:
-        ckpt.restore(model, resume)
+    # Multi-worker: every worker goes on from the chief's position (only it has checkpoints).
+    state, restored = cluster.agree_state(state, resume is not None)
+    if restored:
+        with cluster.scope():  # on every worker alike: creating variables is collective there
+            if not model.optimizer.built:
+                model.optimizer.build(model.trainable_variables)
+            if resume is not None:
+                ckpt.restore(model, resume)
+        cluster.share_weights(model)
     with signals.deferred() as stop:
         cb = TrainCallback(vec, spec, cfg, run_dir, state, events, stop)
         cb.set_model(model)
-        if resume is not None:
+        if restored:
             cb.saved_at = (state.epoch, state.batch)
         try:
-            _fit_all(model, make_dataset(vec.train, spec, cb.train_batches), cb, list(callbacks))
+            _fit_all(model, cb, list(callbacks), cluster.layout(spec))
         except KeyboardInterrupt as exc:  # a second signal: the state may be half-updated
             raise _forced(cb, exc) from None
         finally:
@@ -92,7 +105,31 @@ def train(
     return TrainResult(state, model)
 
 
-def _fit_all(model: Any, dataset: Any, cb: TrainCallback, more: list[Any]) -> None:
+def _build(
+    vec: Vectorized, spec: ModelSpec, cfg: TrainConfig, init: np.ndarray | None, cluster: Any
+) -> Any:
+    """The compiled model, its variables created in the cluster's strategy scope."""
+    from lstmcli.backend.build import build_model
+
+    steps = len(epoch_plan(vec.train, cfg, spec.seq_len, 0))
+    with cluster.scope():
+        model = build_model(spec, variable_length=True, seed=cfg.seed)
+        if init is not None:
+            model.get_layer("embedding").set_weights([init])
+        compile_model(model, spec, dataclasses.replace(cfg, xla=cluster.xla(spec, cfg.xla)), steps)
+    return model
+
+
+def _batches(cb: TrainCallback, last: int, layout: str) -> Any:
+    """The tf.data batches from the state's position to the end of epoch ``last - 1``."""
+    st = cb.state
+    index, lengths = plan_tensors(
+        cb.vec.train, cb.cfg, cb.spec.seq_len, range(st.epoch, last), st.batch
+    )
+    return make_dataset(cb.vec.train, cb.spec, index, lengths, layout)
+
+
+def _fit_all(model: Any, cb: TrainCallback, more: list[Any], layout: str) -> None:
     from lstmcli.backend import xlacache
 
     st, epochs = cb.state, cb.cfg.epochs
@@ -103,9 +140,10 @@ def _fit_all(model: Any, dataset: Any, cb: TrainCallback, more: list[Any]) -> No
         if steps <= 0:  # trained, but stopped before it was closed
             cb.close_epoch(st.epoch)
             continue
-        last = st.epoch + 1 if st.batch else epochs
+        # A part-epoch alone; whole epochs together, at most FIT_EPOCHS of them per dataset.
+        last = st.epoch + 1 if st.batch else min(epochs, st.epoch + FIT_EPOCHS)
         try:
-            model.fit(dataset, shuffle=False, epochs=last, initial_epoch=st.epoch,
+            model.fit(_batches(cb, last, layout), shuffle=False, epochs=last, initial_epoch=st.epoch,
                       steps_per_epoch=steps, callbacks=[cb, *more], verbose=0)  # fmt: skip
         except Exception as exc:
             # A damaged XLA program in the cache fails the step that would run it, before
