@@ -14,6 +14,7 @@ from rich.table import Table
 
 from lstmcli.core.atomic import atomic_path
 from lstmcli.render.console import counted_progress
+from lstmcli.render.train import batch_stats
 from lstmcli.train.compare import CompareEvents, PendingRun
 from lstmcli.train.compare_results import ArmRow, Comparison, SeedResult
 from lstmcli.train.verdicts import RULE
@@ -91,9 +92,7 @@ class CompareProgress(CompareEvents):
         if self.progress is None:
             return
         self.seen += self.batch_size
-        rate = self.seen / max(time.perf_counter() - self.t0, 1e-9)
-        stats = (f"loss {logs.get('loss', 0):.4f}  acc {logs.get('accuracy', 0):.4f}  "
-                 f"{rate:,.0f} samples/s  {self.left()}")  # fmt: skip
+        stats = f"{batch_stats(logs, self.seen, time.perf_counter() - self.t0)}  {self.left()}"
         self.progress.update(self.task, completed=batch, stats=stats)
 
     def epoch_end(self, row: dict[str, Any]) -> None:

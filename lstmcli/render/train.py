@@ -15,6 +15,14 @@ from lstmcli.train.config import TrainEvents
 from lstmcli.train.runner import TrainOutcome
 
 
+def batch_stats(logs: dict[str, float], samples: int, seconds: float) -> str:
+    """The progress bar's running figures: loss, accuracy and samples/s so far this epoch."""
+    rate = samples / max(seconds, 1e-9)
+    return (
+        f"loss {logs.get('loss', 0):.4f}  acc {logs.get('accuracy', 0):.4f}  {rate:,.0f} samples/s"
+    )
+
+
 class RichTrainEvents(TrainEvents):
     """A progress bar per epoch (batches, loss, accuracy, samples/s, ETA) and a table row per epoch."""
 
@@ -42,8 +50,7 @@ class RichTrainEvents(TrainEvents):
         if self.progress is None:
             return
         self.seen += self.batch_size
-        rate = self.seen / max(time.perf_counter() - self.t0, 1e-9)
-        stats = f"loss {logs.get('loss', 0):.4f}  acc {logs.get('accuracy', 0):.4f}  {rate:,.0f} samples/s"
+        stats = batch_stats(logs, self.seen, time.perf_counter() - self.t0)
         self.progress.update(self.task, completed=batch, stats=stats)
 
     def epoch_end(self, row: dict[str, Any]) -> None:
