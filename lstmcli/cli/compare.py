@@ -39,7 +39,8 @@ def compare_cmd(
     optimizer: Annotated[str, _c("--optimizer", help="rmsprop | adam", panel=T)] = "rmsprop",
     lr: Annotated[float | None, _c("--lr", min=0.0, help="Learning rate (optimizer default).", panel=T)] = None,
     patience: Annotated[int | None, _c("--patience", min=1, help="Stop an arm after N epochs without a better val accuracy.", panel=T)] = None,
-    val_split: Annotated[float, _c("--val-split", help="Validation fraction for user data.", panel=T)] = 0.2,
+    val_split: Annotated[float, _c("--val-split", help="Validation fraction of the training texts.", panel=T)] = 0.2,
+    val_by: Annotated[str, _c("--val-by", help="How validation is drawn: text (one by one, at random) | film (imdb: whole films, so none is also in training).", panel=T)] = "text",
     test: Annotated[Path | None, _c("--test", help="Test file/folder for user data.", panel=T)] = None,
     text_col: Annotated[str | None, _c("--text-col", panel=T)] = None,
     label_col: Annotated[str | None, _c("--label-col", panel=T)] = None,
@@ -90,6 +91,7 @@ def compare_cmd(
     req = DataRequest(
         name_or_path=dataset, data=str(data) if data else None, eval_limit=eval_limit,
         val_split=val_split, test=str(test) if test else None, text_col=text_col, label_col=label_col,
+        val_by=val_by,
     )  # fmt: skip
     cfg = TrainConfig(
         epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, patience=patience,

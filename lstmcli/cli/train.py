@@ -54,7 +54,8 @@ def train_cmd(
     clipnorm: Annotated[float | None, _t("--clipnorm", help="Clip each gradient to this L2 norm.")] = None,
     limit: Annotated[int | None, _t("--limit", min=2, help="Train on N texts (seeded, balanced).")] = None,
     eval_limit: Annotated[int | None, _t("--eval-limit", min=2, help="Cap validation and test at N texts.")] = None,
-    val_split: Annotated[float, _t("--val-split", help="Validation fraction for user data.")] = 0.2,
+    val_split: Annotated[float, _t("--val-split", help="Validation fraction of the training texts.")] = 0.2,
+    val_by: Annotated[str, _t("--val-by", help="How validation is drawn from the training texts: text (one by one, at random) | film (imdb: whole films, so none is also in training; see README).")] = "text",
     test: Annotated[Path | None, _t("--test", help="Test file/folder for user data.")] = None,
     text_col: Annotated[str | None, _t("--text-col")] = None,
     label_col: Annotated[str | None, _t("--label-col")] = None,
@@ -107,7 +108,7 @@ def train_cmd(
     req = DataRequest(
         name_or_path=dataset, data=str(data) if data else None, seed=seed, limit=limit,
         eval_limit=eval_limit, val_split=val_split, test=str(test) if test else None,
-        text_col=text_col, label_col=label_col,
+        text_col=text_col, label_col=label_col, val_by=recipe_train(ctx, chosen, "data").get("val_by", val_by),
     )  # fmt: skip
     cluster = start_cluster(device, strategy, cpu_devices, peer_timeout, output)
     settings = dict(
@@ -156,21 +157,24 @@ def _curve(done: Any) -> None:
     learning_curve(done.state.history, RunFiles(done.run_dir).curve)
 
 
-def recipe_train(ctx: typer.Context, chosen: Recipe | None) -> dict[str, Any]:
-    """The recipe's [train] settings that no flag on the command line overrides."""
+def recipe_train(ctx: typer.Context, chosen: Recipe | None, table: str = "train") -> dict[str, Any]:
+    """The recipe's [train] settings that no flag on the command line overrides (``table``
+    "data": those of them that set the data request, such as val-by)."""
     if chosen is None:
         return {}
+    settings: dict[str, Any] = getattr(chosen, table)
     given = {
-        name for name in chosen.train
+        name for name in settings
         if (src := ctx.get_parameter_source(name)) is not None and src.name not in ("DEFAULT", "DEFAULT_MAP")
     }  # fmt: skip
-    return {k: v for k, v in chosen.train.items() if k not in given}
+    return {k: v for k, v in settings.items() if k not in given}
 
 
 # Each train flag and the field of the run it sets (checked by --resume).
 _FIELDS = {
     "dataset": ("data.name_or_path",), "data": ("data.data",), "seed": ("train.seed", "data.seed"),
-    **{n: (f"data.{n}",) for n in ("limit", "eval_limit", "val_split", "test", "text_col", "label_col")},
+    **{n: (f"data.{n}",) for n in ("limit", "eval_limit", "val_split", "val_by", "test",
+                                   "text_col", "label_col")},
     **{n: (f"train.{n}",) for n in ("epochs", "batch_size", "optimizer", "lr", "patience",
                                     "checkpoint_every", "xla", "eval_batch_size", "batching",
                                     "lr_schedule", "clipnorm")},
@@ -195,6 +199,7 @@ def given_flags(ctx: Any, spec_flags: dict[str, Any], chosen: Recipe | None) -> 
     if chosen is not None:
         model |= chosen.model
         given.update(f"train.{k}" for k in chosen.train)
+        given.update(f"data.{k}" for k in chosen.data)
     given.update(f"model.{'units' if k == 'stacked' else k}" for k in model)
     return frozenset(given)
 

@@ -31,6 +31,7 @@ from lstmcli.core import paths
 from lstmcli.core.atomic import clean_stale
 from lstmcli.core.errors import DataError, DownloadError, LstmcliError
 from lstmcli.data import fetch
+from lstmcli.data.films import URL_FILES, film_split
 from lstmcli.data.request import DataRequest, as_request
 from lstmcli.data.textdata import (
     LabelledData,
@@ -153,12 +154,32 @@ def _check_folder(folder: Path, what: str) -> Path:
     return folder
 
 
+@dataclass(frozen=True)
+class ImdbFiles:
+    """What ``read_files`` read: the texts of each part and their file names (sorted by name),
+    the ``extra`` files that exist (by path relative to ``aclImdb/``), and how many files had
+    bytes that are not UTF-8."""
+
+    texts: dict[str, list[str]]
+    names: dict[str, list[str]]
+    extra: dict[str, bytes]
+    bad: int
+
+
 def read_parts(source: ImdbSource, parts: Sequence[str]) -> tuple[dict[str, list[str]], int]:
     """The texts of each ``part`` (e.g. ``"train/pos"``), files sorted by name, and how many
     files had bytes that are not UTF-8."""
+    got = read_files(source, parts)
+    return got.texts, got.bad
+
+
+def read_files(source: ImdbSource, parts: Sequence[str], extra: Sequence[str] = ()) -> ImdbFiles:
+    """The reviews of each ``part`` with their file names, and the ``extra`` files (such as
+    ``train/urls_pos.txt``), in one pass over the folder or the archive."""
     found: dict[str, list[tuple[str, bytes]]] = {p: [] for p in parts}
+    extras: dict[str, bytes] = {}
     if source.is_archive:
-        _read_archive(source.path, found)
+        _read_archive(source.path, found, extras, frozenset(extra))
     else:
         for part in parts:
             folder = source.path / part
@@ -168,31 +189,44 @@ def read_parts(source: ImdbSource, parts: Sequence[str]) -> tuple[dict[str, list
                 if entry.name.endswith(".txt") and entry.is_file():
                     with open(entry.path, "rb") as fh:
                         found[part].append((entry.name, fh.read()))
+        extras = {rel: (source.path / rel).read_bytes() for rel in extra
+                  if (source.path / rel).is_file()}  # fmt: skip
     texts: dict[str, list[str]] = {}
+    names: dict[str, list[str]] = {}
     bad = 0
     for part, files in found.items():
         if not files:
             raise DataError(f"{source.path} has no .txt files in {part}")
         files.sort()
+        names[part] = [name for name, _ in files]
         texts[part] = []
         for _, raw in files:
             text, replaced = decode(raw)
             texts[part].append(text)
             bad += replaced
-    return texts, bad
+    return ImdbFiles(texts, names, extras, bad)
 
 
-def _read_archive(archive: Path, found: dict[str, list[tuple[str, bytes]]]) -> None:
+def _read_archive(
+    archive: Path,
+    found: dict[str, list[tuple[str, bytes]]],
+    extras: dict[str, bytes],
+    wanted: frozenset[str],
+) -> None:
     try:
         with tarfile.open(archive, "r:gz") as tf:
             for member in tf:
-                name = member.name.removeprefix("./")
-                folder, _, base = name.rpartition("/")
-                part = folder.removeprefix(TOP + "/")
-                if member.isfile() and part in found and base.endswith(".txt"):
+                rel = member.name.removeprefix("./").removeprefix(TOP + "/")
+                part, _, base = rel.rpartition("/")
+                if not member.isfile():
+                    continue
+                if (part in found and base.endswith(".txt")) or rel in wanted:
                     fh = tf.extractfile(member)
                     assert fh is not None  # a regular file always has a reader
-                    found[part].append((base, fh.read()))
+                    if rel in wanted:
+                        extras[rel] = fh.read()
+                    else:
+                        found[part].append((base, fh.read()))
             fetch.drain(tf)
     except fetch.CORRUPT as exc:
         raise DataError(f"{archive} is truncated or corrupt ({fetch._reason(exc)})") from None
@@ -213,29 +247,32 @@ def imdb_splits(
     req: DataRequest, *, progress: Progress | None = None, unpack: bool = True
 ) -> LabelledData:
     """IMDB: the 25,000 training reviews split (seeded, stratified) into train/validation, and
-    the 25,000 test reviews as test. ``limit`` keeps the first N (classes balanced) of the
-    shuffled training reviews; ``eval_limit`` caps validation and test the same way."""
+    the 25,000 test reviews as test (``val_by="film"``: validation is whole films, ``films.py``).
+    ``limit`` keeps the first N (classes balanced) of the shuffled training reviews;
+    ``eval_limit`` caps validation and test the same way."""
     check_fraction(req.val_split)
     check_limit("limit", req.limit)
     check_limit("eval_limit", req.eval_limit)
     source = locate_imdb(req.data_path, progress=progress, unpack=unpack)
-    texts, bad = read_parts(source, LABELLED)
+    got = read_files(source, LABELLED, list(URL_FILES.values()) if req.val_by == "film" else [])
 
     def split(kind: str) -> TextSplit:
-        neg, pos = texts[f"{kind}/neg"], texts[f"{kind}/pos"]
+        neg, pos = got.texts[f"{kind}/neg"], got.texts[f"{kind}/pos"]
         labels = np.repeat(np.array([0, 1], dtype=np.int64), [len(neg), len(pos)])
         return TextSplit(neg + pos, labels)
 
     rng = np.random.default_rng(req.seed)
     full = split("train")
     train_idx, val_idx = stratified_split(full.labels, req.val_split, rng)
+    if req.val_by == "film":  # drawn apart: rng goes on as above, so the test order is the same
+        train_idx, val_idx = film_split(got.names, got.extra, full.labels, req, str(source.path))
     test = split("test")
     test = test.take(rng.permutation(len(test)))
     train = limit_split(full.take(train_idx), req.limit)
     val = limit_split(full.take(val_idx), req.eval_limit)
     test = limit_split(test, req.eval_limit)
     notes = [source.note] if source.note else []
-    notes += replaced_note(bad, "file")
+    notes += replaced_note(got.bad, "file")
     return LabelledData(
         name="imdb",
         train=train,

@@ -12,7 +12,6 @@ import hashlib
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +70,8 @@ def source_identity(req: DataRequest) -> dict[str, Any]:
 def cache_identity(req: DataRequest, vocab: int, seq_len: int) -> dict[str, Any]:
     from lstmcli.data.textdata import SPLIT_VERSION
 
-    return {**asdict(req), **source_identity(req), "vocab": vocab, "seq_len": seq_len,
+    # to_dict: val_by only when it is not "text", so older cache entries keep their keys
+    return {**req.to_dict(), **source_identity(req), "vocab": vocab, "seq_len": seq_len,
             "split_version": SPLIT_VERSION}  # fmt: skip
 
 

@@ -11,7 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lstmcli.core.errors import DataError
+from lstmcli.core.errors import DataError, UsageError
+
+# How validation is drawn from the training texts: ``text`` (each text on its own, stratified)
+# or ``film`` (imdb only: whole films, so that no film is on both sides; ``imdb.py``).
+VAL_BY = ("text", "film")
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,16 @@ class DataRequest:
     test: str | None = None  # user data only: a test file of the same form
     text_col: str | None = None
     label_col: str | None = None
+    val_by: str = "text"  # one of VAL_BY
+
+    def __post_init__(self) -> None:
+        if self.val_by not in VAL_BY:
+            raise UsageError(f"--val-by: {self.val_by!r} is not one of {', '.join(VAL_BY)}")
+        if self.val_by == "film" and self.name_or_path != "imdb":
+            raise UsageError(
+                "--val-by film applies to imdb only (its reviews name their film); "
+                f"use --val-by text for {self.name_or_path}"
+            )
 
     @property
     def data_path(self) -> Path | None:
@@ -38,7 +52,12 @@ class DataRequest:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """The fields, without ``val_by`` when it is the default ``text``: spec.json files,
+        comparison plans and cache keys written before ``--val-by`` existed stay the same."""
+        doc = dataclasses.asdict(self)
+        if doc["val_by"] == "text":
+            del doc["val_by"]
+        return doc
 
     @classmethod
     def from_saved(cls, saved: Any, where: str) -> DataRequest:
@@ -52,7 +71,10 @@ class DataRequest:
         if unknown or "name_or_path" not in saved:
             bad = unknown[0] if unknown else "name_or_path (missing)"
             raise DataError(f"{where}: spec.json has an unknown data key {bad!r}")
-        return cls(**saved)
+        try:
+            return cls(**saved)
+        except UsageError as exc:
+            raise DataError(f"{where}: spec.json: {exc}") from None
 
 
 def as_request(req: DataRequest | str | Path, **changes: Any) -> DataRequest:

@@ -72,6 +72,44 @@ def stratified_split(
     return order[~to_val], order[to_val]
 
 
+def group_split(
+    labels: np.ndarray, groups: Sequence[object] | np.ndarray, fraction: float,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Split ``0..n-1`` into (train, val) indices so that no group is on both sides.
+
+    ``groups[i]`` names the group of item ``i`` (for IMDB: the film a review is about). Each
+    class aims at ``round(n_c * fraction)`` items in validation. The groups are taken in an
+    order shuffled with ``rng``; a group goes to validation when no class then passes its aim
+    (a first pass), or, in a second pass over the rest, when it brings the per-class counts
+    closer to the aims (the sum of the distances shrinks): with many small groups every class
+    ends at or just below its aim, so classes stay about as balanced as in ``labels``. Both
+    index arrays come back in one shuffled order of the items, not grouped.
+    """
+    check_fraction(fraction)
+    labels = np.asarray(labels)
+    if len(groups) != len(labels):
+        raise ValueError(f"{len(groups)} groups for {len(labels)} labels")
+    _, group_of = np.unique(np.asarray(groups), return_inverse=True)
+    _, class_of = np.unique(labels, return_inverse=True)
+    group_of, class_of = group_of.reshape(-1), class_of.reshape(-1)
+    counts = np.zeros((group_of.max(initial=-1) + 1, class_of.max(initial=-1) + 1), np.int64)
+    np.add.at(counts, (group_of, class_of), 1)
+    aim = np.array([round(n * fraction) for n in counts.sum(axis=0).tolist()], dtype=np.int64)
+    have = np.zeros_like(aim)
+    in_val = np.zeros(len(counts), dtype=bool)
+    shuffled = rng.permutation(len(counts))
+    for overshoot in (False, True):
+        for g in shuffled[~in_val[shuffled]]:
+            after = have + counts[g]
+            fits = overshoot or bool((after <= aim).all())
+            if fits and np.abs(aim - after).sum() < np.abs(aim - have).sum():
+                in_val[g], have = True, after
+    order = rng.permutation(len(labels))
+    to_val = in_val[group_of[order]]
+    return order[~to_val], order[to_val]
+
+
 def balanced_take(labels: np.ndarray, n: int | None) -> np.ndarray:
     """Positions of the first ``n`` items (in the current order) with classes as even as possible.
 

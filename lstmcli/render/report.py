@@ -97,7 +97,11 @@ def _facts(d: ReportData) -> str:
     data, train = d.info.get("data") or {}, d.info.get("train") or {}
     saved = d.saved_metrics or {}
     how = [f"--data {data['data']}" if data.get("data") else "", f"seed {data.get('seed', 0)}"]
-    how += [f"--{k.replace('_', '-')} {data[k]}" for k in ("limit", "eval_limit") if data.get(k)]
+    how += [
+        f"--{k.replace('_', '-')} {data[k]}"
+        for k in ("limit", "eval_limit", "val_by")
+        if data.get(k)
+    ]
     shown = f"{data.get('name_or_path')} ({', '.join(h for h in how if h)})" if data else None
     items = [("run folder", str(d.run)), ("data", shown),
              ("labels", ", ".join(d.label_names)),

@@ -25,7 +25,7 @@ _OPT_INT, _OPT_STR = (int, type(None)), (str, type(None))
 DATA_TYPES: dict[str, tuple[type, ...]] = {
     "name_or_path": (str,), "data": _OPT_STR, "seed": (int,), "limit": _OPT_INT,
     "eval_limit": _OPT_INT, "val_split": (float, int), "test": _OPT_STR,
-    "text_col": _OPT_STR, "label_col": _OPT_STR,
+    "text_col": _OPT_STR, "label_col": _OPT_STR, "val_by": (str,),
 }  # fmt: skip
 TOP_TYPES: dict[str, tuple[type, ...]] = {"run_id": (str,), "vocabulary_sha256": (str,)}
 

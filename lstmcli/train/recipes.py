@@ -2,8 +2,9 @@
 
 ``lstmcli train imdb --recipe strong`` reads ``lstmcli/recipes/strong.toml``; ``--recipe
 PATH.toml`` reads any file of the same form. A recipe has a ``[model]`` table (the model flag
-names, as in ``--config``) and a ``[train]`` table (the training flag names below). Flags
-given on the command line override it.
+names, as in ``--config``) and a ``[train]`` table (the training flag names below, and
+``val-by``: the validation split a recipe is tuned on belongs to it). Flags given on the
+command line override it.
 
 >>> "strong" in available()
 True
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from lstmcli.core.errors import UsageError
+from lstmcli.data.request import VAL_BY
 
 # The [train] keys a recipe may set, and their types (the seed, data and speed flags stay on
 # the command line: a recipe says what to train, not on what or how fast).
@@ -25,6 +27,8 @@ TRAIN_KEYS: dict[str, tuple[type, ...]] = {
     "epochs": (int,), "batch_size": (int,), "optimizer": (str,), "lr": (int, float),
     "patience": (int,), "lr_schedule": (str,), "clipnorm": (int, float),
 }  # fmt: skip
+# The [train] keys that set the data request rather than the training config.
+DATA_KEYS: dict[str, tuple[type, ...]] = {"val_by": (str,)}
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,7 @@ class Recipe:
     source: str  # where it was read from
     model: dict[str, Any] = field(default_factory=dict)  # model keys, underscores
     train: dict[str, Any] = field(default_factory=dict)  # TrainConfig fields
+    data: dict[str, Any] = field(default_factory=dict)  # DataRequest fields ([train] val-by)
 
 
 def _shipped() -> Any:
@@ -75,14 +80,19 @@ def parse_recipe(name: str, source: str, text: str) -> Recipe:
         raise UsageError(f"--recipe: {source} may hold only [model] and [train] tables")
     model = {k.replace("-", "_"): v for k, v in data.get("model", {}).items()}
     train = {k.replace("-", "_"): v for k, v in data.get("train", {}).items()}
+    types = TRAIN_KEYS | DATA_KEYS
     for key, value in train.items():
-        if key not in TRAIN_KEYS:
-            allowed = ", ".join(k.replace("_", "-") for k in TRAIN_KEYS)
+        if key not in types:
+            allowed = ", ".join(k.replace("_", "-") for k in types)
             raise UsageError(f"--recipe: {source}: unknown [train] key {key!r}; allowed: {allowed}")
-        if isinstance(value, bool) or not isinstance(value, TRAIN_KEYS[key]):
+        if isinstance(value, bool) or not isinstance(value, types[key]):
             flag = key.replace("_", "-")
             raise UsageError(f"--recipe: {source}: [train] {flag} = {value!r} has the wrong type")
         if key in ("epochs", "batch_size", "patience", "lr") and not value > 0:
             flag = key.replace("_", "-")
             raise UsageError(f"--recipe: {source}: [train] {flag} = {value!r} must be above 0")
-    return Recipe(name, source, model, train)
+        if key == "val_by" and value not in VAL_BY:
+            allowed = " or ".join(repr(v) for v in VAL_BY)
+            raise UsageError(f"--recipe: {source}: [train] val-by = {value!r} must be {allowed}")
+    data_keys = {k: train.pop(k) for k in list(train) if k in DATA_KEYS}
+    return Recipe(name, source, model, train, data_keys)
