@@ -157,7 +157,7 @@ def test_request_round_trip_and_cache_key() -> None:
 
 
 def test_recipe_val_by(tmp_path: Path) -> None:
-    from lstmcli.cli.train import given_flags
+    from lstmcli.cli.recipe_flags import given_flags
     from lstmcli.train.recipes import parse_recipe
 
     recipe = parse_recipe("r", "r.toml", '[train]\nepochs = 2\nval-by = "film"\n')

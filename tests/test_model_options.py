@@ -187,8 +187,8 @@ def test_shipped_recipe_is_readable_and_builds() -> None:
     spec = ModelSpec.from_dict({"mask_zero": True, **strong.model})
     assert (spec.pool, spec.truncate, spec.bidirectional) == ("max+mean", "head+tail", True)
     assert spec.head_tail == (125, 375)
-    text = (Path(recipes.__file__).parent.parent / "recipes" / "strong.toml").read_text()
-    assert "CANDIDATE" in text
+    assert strong.data == {"val_by": "film"}  # tuned on other films' reviews, never on test
+    assert strong.pretrain is not None and strong.pretrain["fine_tune"] is True
 
 
 def test_recipe_from_a_path_and_its_errors(tmp_path: Path) -> None:
@@ -201,7 +201,7 @@ def test_recipe_from_a_path_and_its_errors(tmp_path: Path) -> None:
         "[train]\nseed = 3\n": "unknown [train] key 'seed'",
         '[train]\nepochs = "two"\n': "epochs = 'two' has the wrong type",
         "[train]\nepochs = 0\n": "must be above 0",
-        "[extra]\nx = 1\n": "only [model] and [train] tables",
+        "[extra]\nx = 1\n": "only [model], [train] and [pretrain] tables",
         "[model\n": "is not valid TOML",
     }
     for text, fragment in bad.items():

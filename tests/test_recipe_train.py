@@ -36,13 +36,17 @@ def test_recipe_settings_and_overrides(run: Path) -> None:
         "head+tail",
         True,
     )
-    assert model["embedding_dropout"] == 0.2 and model["mask_zero"] is True
-    assert (train["optimizer"], train["lr"], train["patience"], train["clipnorm"]) == (
+    assert model["embedding_dropout"] == 0.3 and model["mask_zero"] is True
+    assert (train["optimizer"], train["lr"], train["lr_schedule"], train["clipnorm"]) == (
         "adam",
         1e-3,
-        2,
+        "cosine",
         1.0,
     )
+    # [pretrain]: skip-gram vectors learnt first, at the model's width, and fine-tuned
+    assert model["trainable_embedding"] is True
+    assert Path(info["embedding"]["from"]).name.startswith("sample-8d-seed0-")
+    assert info["data"].get("val_by", "text") == "text"  # no films in sample: "film" reads as text
     # flags beside it win, even one equal to the flag's default (--batch-size 32; recipe: 64)
     assert (model["units"], model["embed_dim"], model["vocab"], model["seq_len"]) == (
         [4],

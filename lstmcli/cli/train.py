@@ -24,11 +24,17 @@ from lstmcli.cli.options import (
     SpeedPanel,
     XlaFlag,
     model_options,
-    spec_from_flags,
+)
+from lstmcli.cli.recipe_flags import (
+    given_flags,
+    recipe_train,
+    recipe_val_by,
+    recipe_vectors,
+    train_spec,
 )
 from lstmcli.core.errors import EXIT_USAGE
 from lstmcli.render.console import print_json, stderr_console, stdout
-from lstmcli.train.recipes import Recipe, available, load_recipe
+from lstmcli.train.recipes import available, load_recipe
 
 T = "Training"
 
@@ -90,25 +96,20 @@ def train_cmd(
     """
     from lstmcli.core.signals import exit_code
     from lstmcli.data.request import DataRequest
-    from lstmcli.model.rules import check_trainable, training_defaults
     from lstmcli.render.train import DownloadProgress, RichTrainEvents, render_outcome, train_json
     from lstmcli.train.config import Interrupted, TrainConfig
     from lstmcli.train.distribute import global_batch, worker_run
     from lstmcli.train.runner import default_run_dir, run_training
     from lstmcli.train.tboard import tensorboard_callbacks
 
-    if freeze_embedding is not None and embedding_from is None:
-        raise fail("--freeze-embedding/--fine-tune-embedding need --embedding-from", EXIT_USAGE)
     if resume and output is None:
         raise fail("--resume needs --output RUN (the run folder to continue)", EXIT_USAGE)
     chosen = load_recipe(recipe) if recipe is not None else None
-    base = training_defaults(spec_flags, embedding_from is not None, freeze_embedding)
-    spec = spec_from_flags({**base, **(chosen.model if chosen else {})}, **spec_flags)
-    check_trainable(spec)
+    spec, pretrain = train_spec(spec_flags, chosen, embedding_from, freeze_embedding)
     req = DataRequest(
         name_or_path=dataset, data=str(data) if data else None, seed=seed, limit=limit,
         eval_limit=eval_limit, val_split=val_split, test=str(test) if test else None,
-        text_col=text_col, label_col=label_col, val_by=recipe_train(ctx, chosen, "data").get("val_by", val_by),
+        text_col=text_col, label_col=label_col, val_by=recipe_val_by(ctx, chosen, dataset, val_by),
     )  # fmt: skip
     cluster = start_cluster(device, strategy, cpu_devices, peer_timeout, output)
     settings = dict(
@@ -126,6 +127,8 @@ def train_cmd(
     run_dir = output or default_run_dir(dataset, spec)
     stage = _stage_printer(status, quiet)
     stage(cluster.describe(global_batch(cfg, run_dir, resume and cluster.is_chief)))
+    if pretrain is not None and not resume:
+        embedding_from = recipe_vectors(pretrain, req, spec, stage, quiet)
     try:
         with (
             DownloadProgress(stderr_console(), quiet) as download,
@@ -155,53 +158,6 @@ def _curve(done: Any) -> None:
     from lstmcli.rundir.folder import RunFiles
 
     learning_curve(done.state.history, RunFiles(done.run_dir).curve)
-
-
-def recipe_train(ctx: typer.Context, chosen: Recipe | None, table: str = "train") -> dict[str, Any]:
-    """The recipe's [train] settings that no flag on the command line overrides (``table``
-    "data": those of them that set the data request, such as val-by)."""
-    if chosen is None:
-        return {}
-    settings: dict[str, Any] = getattr(chosen, table)
-    given = {
-        name for name in settings
-        if (src := ctx.get_parameter_source(name)) is not None and src.name not in ("DEFAULT", "DEFAULT_MAP")
-    }  # fmt: skip
-    return {k: v for k, v in settings.items() if k not in given}
-
-
-# Each train flag and the field of the run it sets (checked by --resume).
-_FIELDS = {
-    "dataset": ("data.name_or_path",), "data": ("data.data",), "seed": ("train.seed", "data.seed"),
-    **{n: (f"data.{n}",) for n in ("limit", "eval_limit", "val_split", "val_by", "test",
-                                   "text_col", "label_col")},
-    **{n: (f"train.{n}",) for n in ("epochs", "batch_size", "optimizer", "lr", "patience",
-                                    "checkpoint_every", "xla", "eval_batch_size", "batching",
-                                    "lr_schedule", "clipnorm")},
-    "bucketing": ("train.batching",),
-    "embedding_from": ("embedding",), "freeze_embedding": ("embedding",),
-}  # fmt: skip
-
-
-def given_flags(ctx: Any, spec_flags: dict[str, Any], chosen: Recipe | None) -> frozenset[str]:
-    """The run fields that the command line sets: flags that were given (not defaults), a
-    --config file's keys and a --recipe's settings (checked by --resume)."""
-    from lstmcli.model.spec import load_config
-
-    given: set[str] = set()
-    for name, fields in _FIELDS.items():
-        source = ctx.get_parameter_source(name) if ctx is not None else None
-        if source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP"):
-            given.update(fields)
-    model = {k: v for k, v in spec_flags.items() if v is not None}
-    if "config" in model:
-        model |= load_config(Path(model.pop("config")))
-    if chosen is not None:
-        model |= chosen.model
-        given.update(f"train.{k}" for k in chosen.train)
-        given.update(f"data.{k}" for k in chosen.data)
-    given.update(f"model.{'units' if k == 'stacked' else k}" for k in model)
-    return frozenset(given)
 
 
 def _stage_printer(console: Any, quiet: bool) -> Any:

@@ -3,8 +3,11 @@
 ``lstmcli train imdb --recipe strong`` reads ``lstmcli/recipes/strong.toml``; ``--recipe
 PATH.toml`` reads any file of the same form. A recipe has a ``[model]`` table (the model flag
 names, as in ``--config``) and a ``[train]`` table (the training flag names below, and
-``val-by``: the validation split a recipe is tuned on belongs to it). Flags given on the
-command line override it.
+``val-by``: the validation split a recipe is tuned on belongs to it), and optionally a
+``[pretrain]`` table: skip-gram word vectors learnt before training, at the model's embedding
+width, with ``lstmcli pretrain``'s flag names (``vocab``, ``epochs``, ``window``, ``negatives``,
+``subsample``, ``lr``, ``batch-size``) and ``fine-tune`` (train the embedding from them; else it
+stays fixed). See ``train/pretrained.py``. Flags given on the command line override it.
 
 >>> "strong" in available()
 True
@@ -29,6 +32,11 @@ TRAIN_KEYS: dict[str, tuple[type, ...]] = {
 }  # fmt: skip
 # The [train] keys that set the data request rather than the training config.
 DATA_KEYS: dict[str, tuple[type, ...]] = {"val_by": (str,)}
+# The [pretrain] keys: lstmcli pretrain's flags, and whether the embedding is trained further.
+PRETRAIN_KEYS: dict[str, tuple[type, ...]] = {
+    "vocab": (int,), "epochs": (int,), "window": (int,), "negatives": (int,),
+    "subsample": (int, float), "lr": (int, float), "batch_size": (int,), "fine_tune": (bool,),
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,7 @@ class Recipe:
     model: dict[str, Any] = field(default_factory=dict)  # model keys, underscores
     train: dict[str, Any] = field(default_factory=dict)  # TrainConfig fields
     data: dict[str, Any] = field(default_factory=dict)  # DataRequest fields ([train] val-by)
+    pretrain: dict[str, Any] | None = None  # the [pretrain] table, underscores; None: none
 
 
 def _shipped() -> Any:
@@ -75,9 +84,9 @@ def parse_recipe(name: str, source: str, text: str) -> Recipe:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"--recipe: {source} is not valid TOML ({exc})") from None
-    unknown = sorted(set(data) - {"model", "train"})
+    unknown = sorted(set(data) - {"model", "train", "pretrain"})
     if unknown or not all(isinstance(v, dict) for v in data.values()):
-        raise UsageError(f"--recipe: {source} may hold only [model] and [train] tables")
+        raise UsageError(f"--recipe: {source} may hold only [model], [train] and [pretrain] tables")
     model = {k.replace("-", "_"): v for k, v in data.get("model", {}).items()}
     train = {k.replace("-", "_"): v for k, v in data.get("train", {}).items()}
     types = TRAIN_KEYS | DATA_KEYS
@@ -95,4 +104,25 @@ def parse_recipe(name: str, source: str, text: str) -> Recipe:
             allowed = " or ".join(repr(v) for v in VAL_BY)
             raise UsageError(f"--recipe: {source}: [train] val-by = {value!r} must be {allowed}")
     data_keys = {k: train.pop(k) for k in list(train) if k in DATA_KEYS}
-    return Recipe(name, source, model, train, data_keys)
+    pretrain = None
+    if "pretrain" in data:
+        pretrain = {k.replace("-", "_"): v for k, v in data["pretrain"].items()}
+        _check_pretrain(source, pretrain)
+    return Recipe(name, source, model, train, data_keys, pretrain)
+
+
+def _check_pretrain(source: str, table: dict[str, Any]) -> None:
+    for key, value in table.items():
+        flag = key.replace("_", "-")
+        if key not in PRETRAIN_KEYS:
+            allowed = ", ".join(k.replace("_", "-") for k in PRETRAIN_KEYS)
+            raise UsageError(
+                f"--recipe: {source}: unknown [pretrain] key {key!r}; allowed: {allowed}"
+            )
+        kinds = PRETRAIN_KEYS[key]
+        if isinstance(value, bool) != (bool in kinds) or not isinstance(value, kinds):
+            raise UsageError(
+                f"--recipe: {source}: [pretrain] {flag} = {value!r} has the wrong type"
+            )
+        if key not in ("fine_tune", "subsample") and not value > 0:
+            raise UsageError(f"--recipe: {source}: [pretrain] {flag} = {value!r} must be above 0")
