@@ -5,6 +5,7 @@ checks that no film is on both sides."""
 
 from __future__ import annotations
 
+import json
 import tarfile
 from pathlib import Path
 
@@ -167,7 +168,14 @@ def test_recipe_val_by(tmp_path: Path) -> None:
         parse_recipe("r", "r.toml", '[train]\nval-by = "movie"\n')
     path = tmp_path / "film.toml"
     path.write_text('[train]\nval-by = "film"\n')
-    result = invoke(["train", "sample", "--recipe", path, "--epochs", "1"])
+    # a recipe tuned on IMDB's films still trains on data without films: its film reads as text
+    out = tmp_path / "run"
+    flags = ["--epochs", "1", "--limit", "40", "--eval-limit", "20", "--no-xla", "-o", out]
+    result = invoke(["train", "sample", "--recipe", path, *flags])
+    assert result.exit_code == 0, result.output
+    assert "val_by" not in json.loads((out / "spec.json").read_text())["data"]
+    # the flag itself is not rewritten
+    result = invoke(["train", "sample", "--recipe", path, "--val-by", "film", "--epochs", "1"])
     assert result.exit_code == 2 and "--val-by film applies to imdb only" in result.stderr
 
 
