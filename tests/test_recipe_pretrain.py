@@ -92,3 +92,14 @@ def test_embedding_from_replaces_the_recipe_pretraining(tmp_path: Path) -> None:
     assert result.exit_code != 0
     assert "pretraining" not in result.output
     assert str(missing) in result.output
+
+
+def test_val_split_in_a_recipe() -> None:
+    from lstmcli.cli.recipe_flags import given_flags
+
+    recipe = parse_recipe("r", "r.toml", "[train]\nval-split = 0.1\n")
+    assert recipe.data == {"val_split": 0.1} and recipe.train == {}
+    assert "data.val_split" in given_flags(None, {}, recipe)  # checked by --resume
+    for bad in ("1.5", "0.0", '"0.1"'):
+        with pytest.raises(UsageError, match="val-split"):
+            parse_recipe("r", "r.toml", f"[train]\nval-split = {bad}\n")

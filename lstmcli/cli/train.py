@@ -108,7 +108,8 @@ def train_cmd(
     spec, pretrain = train_spec(spec_flags, chosen, embedding_from, freeze_embedding)
     req = DataRequest(
         name_or_path=dataset, data=str(data) if data else None, seed=seed, limit=limit,
-        eval_limit=eval_limit, val_split=val_split, test=str(test) if test else None,
+        eval_limit=eval_limit, test=str(test) if test else None,
+        val_split=recipe_train(ctx, chosen, "data").get("val_split", val_split),
         text_col=text_col, label_col=label_col, val_by=recipe_val_by(ctx, chosen, dataset, val_by),
     )  # fmt: skip
     cluster = start_cluster(device, strategy, cpu_devices, peer_timeout, output)

@@ -3,7 +3,7 @@
 ``lstmcli train imdb --recipe strong`` reads ``lstmcli/recipes/strong.toml``; ``--recipe
 PATH.toml`` reads any file of the same form. A recipe has a ``[model]`` table (the model flag
 names, as in ``--config``) and a ``[train]`` table (the training flag names below, and
-``val-by``: the validation split a recipe is tuned on belongs to it), and optionally a
+``val-by`` and ``val-split``: the validation split a recipe is tuned on belongs to it), and optionally a
 ``[pretrain]`` table: skip-gram word vectors learnt before training, at the model's embedding
 width, with ``lstmcli pretrain``'s flag names (``vocab``, ``epochs``, ``window``, ``negatives``,
 ``subsample``, ``lr``, ``batch-size``) and ``fine-tune`` (train the embedding from them; else it
@@ -31,7 +31,7 @@ TRAIN_KEYS: dict[str, tuple[type, ...]] = {
     "patience": (int,), "lr_schedule": (str,), "clipnorm": (int, float),
 }  # fmt: skip
 # The [train] keys that set the data request rather than the training config.
-DATA_KEYS: dict[str, tuple[type, ...]] = {"val_by": (str,)}
+DATA_KEYS: dict[str, tuple[type, ...]] = {"val_by": (str,), "val_split": (float,)}
 # The [pretrain] keys: lstmcli pretrain's flags, and whether the embedding is trained further.
 PRETRAIN_KEYS: dict[str, tuple[type, ...]] = {
     "vocab": (int,), "epochs": (int,), "window": (int,), "negatives": (int,),
@@ -100,6 +100,8 @@ def parse_recipe(name: str, source: str, text: str) -> Recipe:
         if key in ("epochs", "batch_size", "patience", "lr") and not value > 0:
             flag = key.replace("_", "-")
             raise UsageError(f"--recipe: {source}: [train] {flag} = {value!r} must be above 0")
+        if key == "val_split" and not 0 < value < 1:
+            raise UsageError(f"--recipe: {source}: [train] val-split = {value!r} must be in (0, 1)")
         if key == "val_by" and value not in VAL_BY:
             allowed = " or ".join(repr(v) for v in VAL_BY)
             raise UsageError(f"--recipe: {source}: [train] val-by = {value!r} must be {allowed}")
