@@ -104,8 +104,10 @@ def main() -> None:
     walls = [float(r["wall_s"]) for r in runs]
     print(f"\ntest accuracy over seeds {seeds}: mean {100 * statistics.mean(accs):.2f}%, "
           f"min {100 * min(accs):.2f}%, max {100 * max(accs):.2f}%")  # fmt: skip
-    print(f"wall time: mean {statistics.mean(walls):.0f} s = "
-          f"{statistics.mean(walls) / epoch:.1f} plain epochs (budget {args.budget_epochs})")
+    print(
+        f"wall time: mean {statistics.mean(walls):.0f} s = "
+        f"{statistics.mean(walls) / epoch:.1f} plain epochs (budget {args.budget_epochs})"
+    )
     if args.json:
         args.json.write_text(json.dumps({"plain": plain, "budget_s": budget, "runs": runs}))
 
