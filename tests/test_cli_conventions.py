@@ -126,3 +126,31 @@ def test_every_environment_variable_is_in_the_readme_table() -> None:
     lower = {v.lower() for v in documented}
     missing = sorted(v for v in used if v not in documented and v.lower() not in lower)
     assert not missing, f"environment variables missing from the README table: {missing}"
+
+
+def test_help_paragraphs_are_reflowed() -> None:
+    """Typer 0.29 keeps a docstring's line breaks in --help: each paragraph is one line
+    (an Example starts its own), so Rich wraps it to the terminal's width."""
+    from lstmcli.cli.app import reflow
+    from lstmcli.cli.main import app
+
+    doc = """First line.
+
+    A paragraph written over
+    two lines.
+    Example: lstmcli train imdb
+
+    Indented:
+        lstmcli summary
+        lstmcli shapes
+    """
+    assert reflow(doc) == (
+        "First line.\n\nA paragraph written over two lines.\nExample: lstmcli train imdb"
+        "\n\nIndented:\n    lstmcli summary\n    lstmcli shapes"
+    )
+    for info in app.registered_commands:
+        for para in (info.help or "").split("\n\n"):
+            lines = para.splitlines()
+            if any(line.startswith(" ") for line in lines):
+                continue
+            assert all(line.startswith("Example") for line in lines[1:]), (info.name, para)

@@ -7,6 +7,7 @@ command module registers its commands on ``app`` with ``@command``.
 from __future__ import annotations
 
 import functools
+import inspect
 import os
 import signal
 import sys
@@ -161,10 +162,30 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def reflow(doc: str | None) -> str | None:
+    """A docstring as one line per paragraph: Typer 0.29's Rich help keeps the source's line
+    breaks, so a docstring line wider than the terminal wrapped into a ragged stub. Paragraphs
+    with indented lines (examples) keep theirs."""
+    if not doc:
+        return doc
+    keep = []
+    for para in inspect.cleandoc(doc).split("\n\n"):
+        lines = para.splitlines()
+        if any(line.startswith(" ") for line in lines):
+            keep.append(para)
+            continue
+        text = lines[0].strip()
+        for line in lines[1:]:  # an example starts a line of its own
+            text += ("\n" if line.startswith("Example") else " ") + line.strip()
+        keep.append(text)
+    return "\n\n".join(keep)
+
+
 def command(*names: str, **kw: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a command (with hidden aliases) whose errors are turned into one line."""
 
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+        kw.setdefault("help", reflow(fn.__doc__))
         wrapped = handle_errors(fn)
         app.command(names[0], **kw)(wrapped)
         for alias in names[1:]:

@@ -68,7 +68,7 @@ def compare_cmd(
     than the two spreads together, not supported when the other arm does.
 
     On sample (1,600 training texts) the small arms get 400 labels and XLA is off:
-    `lstmcli compare sample` needs about 70 s of CPU time on 2 cores.
+    `lstmcli compare sample` takes about a minute on 2 cores.
     Example: lstmcli compare imdb --epochs 3 --seeds 0,1,2
     """
     from lstmcli.core.signals import exit_code
