@@ -28,6 +28,17 @@ def pretraining_texts(
     return texts
 
 
+def corpus_for(req: Any, progress: Any = None) -> list[str]:
+    """What a model trained on the DataRequest ``req`` pretrains on: imdb's unlabelled and
+    training reviews; any other data's own training split (its columns, its seed's split;
+    never its validation or test texts)."""
+    from lstmcli.data import datasets
+
+    if req.name_or_path == "imdb":
+        return pretraining_texts("imdb", req.data_path, req.seed, None, progress=progress)
+    return list(datasets.load_labelled(req.replace(limit=None)).train.texts)
+
+
 def sanity_neighbours(
     result: Any, probes: int = 4, k: int = 6
 ) -> list[tuple[str, list[tuple[str, float]]]]:

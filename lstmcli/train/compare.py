@@ -229,17 +229,13 @@ def ensure_vectors(
 ) -> Path:
     """Word vectors for a pretrained arm, learnt once per seed and width: imdb's unlabelled
     and training reviews, or the training split of any other data (never its val/test)."""
-    from lstmcli.data.datasets import load_labelled
-    from lstmcli.embed.corpus import pretraining_texts
+    from lstmcli.embed.corpus import corpus_for
     from lstmcli.embed.pretrain import PretrainSettings, pretrain
 
     path = files.vectors(seed, arm.spec.embed_dim, arm.spec.vocab)
     if path.is_file():
         return path
-    if req.data.name_or_path == "imdb":
-        texts = pretraining_texts("imdb", req.data.data_path, seed, None)
-    else:
-        texts = list(load_labelled(req.data.replace(seed=seed, limit=None)).train.texts)
+    texts = corpus_for(req.data.replace(seed=seed))
     events.stage(f"pretraining {arm.spec.embed_dim}-wide word vectors on {len(texts):,} texts")
     settings = PretrainSettings(dim=arm.spec.embed_dim, vocab=arm.spec.vocab, seed=seed)
     try:

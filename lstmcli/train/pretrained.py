@@ -66,10 +66,10 @@ def ensure_vectors(
     if path.is_file():
         stage(f"pretrained {settings.dim}-wide word vectors from the cache ({path})")
         return path
-    from lstmcli.embed.corpus import pretraining_texts
+    from lstmcli.embed.corpus import corpus_for
     from lstmcli.embed.pretrain import pretrain
 
-    texts = pretraining_texts(req.name_or_path, req.data_path, req.seed, None, progress=download)
+    texts = corpus_for(req, progress=download)
     stage(f"pretraining {settings.dim}-wide word vectors on {len(texts):,} texts (skip-gram)")
     result = pretrain(texts, settings, progress or (lambda *_a: None))
     path.parent.mkdir(parents=True, exist_ok=True)
