@@ -140,8 +140,16 @@ def test_fixed_length_masked_model_skips_padding(bidirectional: bool) -> None:
     np.testing.assert_allclose(p.sequences[0][mask], want[mask], atol=TOL)
 
 
-def test_fixed_length_unmasked_model_reads_its_padding() -> None:
-    spec = ModelSpec(cell="gru", units=(4,), vocab=12, embed_dim=4, seq_len=12)
+@pytest.mark.parametrize(
+    "spec",
+    [
+        ModelSpec(cell="gru", units=(4,), vocab=12, embed_dim=4, seq_len=12),
+        # pooled: without a mask the pools read the padding too, as Keras's do
+        ModelSpec(units=(4,), pool="max+mean", vocab=12, embed_dim=4, seq_len=12),
+    ],
+    ids=["gru", "lstm-max+mean"],
+)
+def test_fixed_length_unmasked_model_reads_its_padding(spec: ModelSpec) -> None:
     model = make(spec, variable=False)
     net = nets.net_from_model(model)
     ids, mask = net.layout([IDS[0][:5]])

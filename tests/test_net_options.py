@@ -147,16 +147,6 @@ def test_masked_pooling_ignores_padding_and_empty_texts(pool: str) -> None:
     assert not pooled[2].any()
 
 
-def test_fixed_length_unmasked_pooling_reads_padding() -> None:
-    spec = ModelSpec(units=(4,), pool="max+mean", vocab=12, embed_dim=4, seq_len=12)
-    model = make(spec, variable=False)
-    net = nets.net_from_model(model)
-    ids, mask = net.layout([IDS[0][:5]])
-    assert mask.all()
-    p = nets.run_net(net, ids, mask)
-    np.testing.assert_allclose(p.probabilities, np.asarray(model(ids)), atol=TOL)
-
-
 @pytest.mark.parametrize(
     "spec",
     [

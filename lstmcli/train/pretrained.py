@@ -36,8 +36,8 @@ def vectors_path(req: DataRequest, settings: Any) -> Path:
 
     ident = {"data": req.name_or_path, **source_identity(req), "settings": asdict(settings)}
     digest = hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:16]
-    name = Path(req.name_or_path).stem if req.name_or_path not in ("imdb", "sample") else None
-    stem = name or req.name_or_path
+    name = req.name_or_path
+    stem = name if name in ("imdb", "sample") else Path(name).stem
     return paths.home() / "vectors" / f"{stem}-{settings.dim}d-seed{settings.seed}-{digest}.vec"
 
 
