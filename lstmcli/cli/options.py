@@ -31,6 +31,15 @@ XlaFlag = Annotated[
     bool,
     typer.Option("--xla/--no-xla", help="Compile the steps with XLA.", rich_help_panel=SpeedPanel),
 ]
+FusedFlag = Annotated[
+    bool,
+    typer.Option(
+        "--fused/--no-fused",
+        help="On a CPU, train a stack or a pooled model as one loop over the same weights "
+        "(faster; equal predictions). See the README's Speed section.",
+        rich_help_panel=SpeedPanel,
+    ),
+]
 BucketingFlag = Annotated[
     bool,
     typer.Option(

@@ -20,6 +20,7 @@ from lstmcli.cli.options import (
     BucketingFlag,
     DataOption,
     EvalBatchSize,
+    FusedFlag,
     QuietFlag,
     SpeedPanel,
     XlaFlag,
@@ -77,6 +78,7 @@ def train_cmd(
     bucketing: Annotated[bool, typer.Option("--bucketing/--no-bucketing", hidden=True,
         help="Same as --batching bucket (kept for older scripts).")] = False,
     xla: XlaFlag = True,
+    fused: FusedFlag = True,
     eval_batch_size: EvalBatchSize = 256,
     cache: Annotated[bool, typer.Option("--cache/--no-cache", help="Reuse vectorised data from earlier runs.", rich_help_panel=SpeedPanel)] = True,
     tensorboard: Annotated[Path | None, _t("--tensorboard", help="Also write TensorBoard logs (loss, accuracy, val_*) to DIR; needs the tensorboard package.")] = None,
@@ -117,7 +119,7 @@ def train_cmd(
         epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, seed=seed,
         patience=patience, checkpoint_every=checkpoint_every, bucketing=bucketing,
         batching=batching, xla=xla, eval_batch_size=eval_batch_size, lr_schedule=lr_schedule,
-        clipnorm=clipnorm,
+        clipnorm=clipnorm, fused=fused,
     )  # fmt: skip
     cfg = cluster.global_batch(TrainConfig(**{**settings, **recipe_train(ctx, chosen)}))
     callbacks = tensorboard_callbacks(tensorboard) if cluster.is_chief else []

@@ -108,14 +108,20 @@ def train(
 def _build(
     vec: Vectorized, spec: ModelSpec, cfg: TrainConfig, init: np.ndarray | None, cluster: Any
 ) -> Any:
-    """The compiled model, its variables created in the cluster's strategy scope."""
+    """The compiled model, its variables created in the cluster's strategy scope: the
+    layer-by-layer model, or on a CPU the same weights in ``backend.fused``'s faster graph."""
     from lstmcli.backend.build import build_model
+    from lstmcli.backend.fused import training_model
 
     steps = len(epoch_plan(vec.train, cfg, spec.seq_len, 0))
     with cluster.scope():
         model = build_model(spec, variable_length=True, seed=cfg.seed)
         if init is not None:
             model.get_layer("embedding").set_weights([init])
+        # On a CPU, stacks and pooling train as one loop over the same variables (in the
+        # same order, so checkpoints and saved models do not change); a GPU keeps cuDNN.
+        if cfg.fused and not cluster.gpu:
+            model = training_model(model, spec) or model
         compile_model(model, spec, dataclasses.replace(cfg, xla=cluster.xla(spec, cfg.xla)), steps)
     return model
 

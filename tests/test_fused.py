@@ -1,0 +1,121 @@
+"""The fused training graph (backend/fused.py) against the layer-by-layer model it stands for:
+same variables in the same order, same predictions and gradients, and training through
+`lstmcli train` that matches `--no-fused` step for step."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from helpers import invoke
+
+from lstmcli.backend.build import build_model
+from lstmcli.backend.fused import fusable, training_model
+from lstmcli.model.spec import ModelSpec
+
+SPECS = [
+    {"pool": "max+mean"},
+    {"pool": "mean", "cell": "gru"},
+    {"units": (8, 6, 5)},
+    {"units": (8, 6), "pool": "max", "cell": "simplernn"},
+    {"bidirectional": True},
+    {"bidirectional": True, "pool": "max+mean", "embedding_dropout": 0.2},
+    {"units": (8, 6), "bidirectional": True, "pool": "mean", "cell": "gru"},
+    {"units": (8, 6), "bidirectional": True, "cell": "simplernn"},
+    {"pool": "max", "mask_zero": False},
+    {"units": (8, 6), "pool": "max+mean", "head": "none"},
+    {"bidirectional": True, "pool": "max", "activation": "relu", "use_bias": False},
+]
+
+
+def _spec(kw: dict) -> ModelSpec:
+    return ModelSpec(vocab=300, embed_dim=8, seq_len=12, **{"units": (8,), "mask_zero": True, **kw})
+
+
+def _tokens() -> np.ndarray:
+    x = np.random.default_rng(0).integers(1, 300, (6, 12)).astype("int32")
+    x[1, 7:] = 0  # padded at the end (a GPU's layout)
+    x[3, :5] = 0  # padded at the front (a CPU's layout)
+    x[2, :] = 0  # no word at all: pools to 0, like the layer-by-layer model
+    return x
+
+
+def test_which_specs_are_fused() -> None:
+    assert not fusable(ModelSpec())  # the lecture LSTM: one layer, last state: nothing to gain
+    assert fusable(ModelSpec(units=(8, 8)))
+    assert fusable(ModelSpec(pool="max"))
+    assert fusable(ModelSpec(bidirectional=True))
+    assert not fusable(ModelSpec(units=(8, 8), return_sequences=True))
+    assert (
+        training_model(build_model(ModelSpec(vocab=50), variable_length=True), ModelSpec(vocab=50))
+        is None
+    )
+
+
+@pytest.mark.parametrize(
+    "kw", SPECS, ids=[",".join(f"{k}={v}" for k, v in s.items()) for s in SPECS]
+)
+def test_same_variables_predictions_and_gradients(kw: dict) -> None:
+    import tensorflow as tf
+
+    spec = _spec(kw)
+    model = build_model(spec, variable_length=True, seed=0)
+    fused = training_model(model, spec)
+    assert fused is not None
+    assert len(fused.variables) == len(model.variables)
+    assert all(a is b for a, b in zip(fused.variables, model.variables, strict=True))
+    x = _tokens()
+    want, got = model.predict_on_batch(x), fused.predict_on_batch(x)
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    if kw.get("head") == "none" and spec.mask_zero:
+        assert not got[2].any()  # a text with no word pools to 0
+    weights = np.random.default_rng(1).normal(size=want.shape).astype("float32")
+    grads = []
+    for m in (model, fused):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(m(x, training=False) * weights)
+        grads.append(
+            [tf.convert_to_tensor(g) for g in tape.gradient(loss, model.trainable_variables)]
+        )
+    for a, b in zip(*grads, strict=True):
+        np.testing.assert_allclose(np.asarray(b), np.asarray(a), atol=1e-5)
+
+
+@pytest.mark.parametrize("kw", [{"units": (8, 6), "dropout": 0.3, "recurrent_dropout": 0.2},
+                                {"bidirectional": True, "pool": "max", "dropout": 0.3}])  # fmt: skip
+def test_dropout_trains_under_xla_and_is_off_for_prediction(kw: dict) -> None:
+    spec = _spec(kw)
+    model = build_model(spec, variable_length=True, seed=0)
+    fused = training_model(model, spec)
+    fused.compile(optimizer="adam", loss="binary_crossentropy", jit_compile=True)
+    x, y = _tokens(), np.array([[0], [1], [0], [1], [0], [1]], dtype="float32")
+    losses = [float(fused.train_on_batch(x, y)) for _ in range(3)]
+    assert all(np.isfinite(losses))
+    np.testing.assert_allclose(fused.predict_on_batch(x), model.predict_on_batch(x), atol=1e-5)
+
+
+FAST = ["--epochs", "1", "--units", "8,6", "--embed-dim", "8", "--vocab", "300", "--seq-len", "40",
+        "--pool", "max+mean", "--limit", "300", "--no-xla", "--json"]  # fmt: skip
+
+
+def test_train_fused_matches_layer_by_layer(tmp_path: Path) -> None:
+    runs = {}
+    for flag in ("--fused", "--no-fused"):
+        out = tmp_path / flag.strip("-")
+        result = invoke(["train", "sample", *FAST, flag, "--output", str(out)])
+        assert result.exit_code == 0, result.output
+        runs[flag] = json.loads(result.stdout)["history"]
+        info = json.loads((out / "spec.json").read_text())
+        assert info["train"]["fused"] is (flag == "--fused")
+    for a, b in zip(runs["--fused"], runs["--no-fused"], strict=True):
+        assert a["loss"] == pytest.approx(b["loss"], rel=1e-4)
+        assert a["val_loss"] == pytest.approx(b["val_loss"], rel=1e-4)
+    # the saved model is the layer-by-layer one, loadable and evaluated as any other run
+    rows = list(csv.DictReader((tmp_path / "fused" / "history.csv").open()))
+    assert len(rows) == 1
+    result = invoke(["evaluate", str(tmp_path / "fused"), "--json"])
+    assert result.exit_code == 0, result.output
