@@ -72,3 +72,28 @@ def test_completion_imports_neither_numpy_nor_tensorflow() -> None:
            "COMP_CWORD": "1"}  # fmt: skip
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
     assert "train" in done.stdout.split() and done.stdout.strip().endswith("HEAVY:"), done
+
+
+def test_every_command_is_in_the_table_with_the_module_that_registers_it() -> None:
+    from lstmcli.cli.main import COMMAND_MODULES, app
+
+    registered = {info.name: info.callback.__module__ for info in app.registered_commands}
+    registered |= {info.name: "lstmcli.cli.cache" for info in app.registered_groups}
+    assert {name: f"lstmcli.cli.{m}" for name, m in COMMAND_MODULES.items()} == registered
+
+
+@pytest.mark.parametrize("args", [["--help"], ["shapes", "--help"], ["cache", "--help"], []])
+def test_entry_point_prints_what_the_whole_app_prints(args: list[str]) -> None:
+    # `lstmcli --help` lists stand-ins, `lstmcli shapes` imports one module: same output.
+    from typer.testing import CliRunner
+
+    from lstmcli.cli.main import app
+
+    env = {**os.environ, "COLUMNS": "100", "TERM": "dumb"}
+    done = subprocess.run([sys.executable, "-m", "lstmcli", *args], capture_output=True,
+                          text=True, env=env)  # fmt: skip
+    whole = CliRunner().invoke(
+        app, args, env={"COLUMNS": "100", "TERM": "dumb"}, prog_name="lstmcli"
+    )
+    assert done.returncode == whole.exit_code
+    assert done.stdout == whole.stdout and "Usage: lstmcli" in done.stdout
