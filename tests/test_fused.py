@@ -119,3 +119,10 @@ def test_train_fused_matches_layer_by_layer(tmp_path: Path) -> None:
     assert len(rows) == 1
     result = invoke(["evaluate", str(tmp_path / "fused"), "--json"])
     assert result.exit_code == 0, result.output
+
+
+def test_two_lstm_directions_run_as_one_batched_step_unless_dropout() -> None:
+    for kw, batched in [({}, True), ({"dropout": 0.2}, False), ({"cell": "gru"}, False)]:
+        spec = _spec({"bidirectional": True, **kw})
+        fused = training_model(build_model(spec, variable_length=True, seed=0), spec)
+        assert fused.get_layer("fused_recurrence").both.batched is batched
