@@ -29,6 +29,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from lstmcli.backend.lstm_pair import lstm_pair_step, plain_lstm, stack_weights
 from lstmcli.backend.tf import keras
 from lstmcli.model.arith import layer_names, pool_kinds
 from lstmcli.model.spec import ModelSpec
@@ -132,9 +133,9 @@ def _both_ways_class(pool_states: Any) -> Any:
             one = [*_sizes(fwd), *[fwd.units] * len(pools)]
             self.state_size = one + one
             self.output_size = fwd.units
-            # Two LSTM cells without dropout advance as one batched step (see _lstm_pair);
+            # Two LSTM cells without dropout advance as one batched step (backend/lstm_pair.py);
             # their weights, stacked once per batch outside the loop, are put here.
-            self.batched = all(_plain_lstm(c) for c in (fwd, bwd))
+            self.batched = all(plain_lstm(c) for c in (fwd, bwd))
             object.__setattr__(self, "stacked", {})
 
         def build(self, input_shape: Any) -> None:
@@ -148,7 +149,7 @@ def _both_ways_class(pool_states: Any) -> Any:
         def call(self, inputs: Any, states: Any, training: Any = None) -> Any:
             d, half = self.width_in, len(self.state_size) // 2
             if self.batched:
-                return _lstm_pair(self, inputs, states)
+                return lstm_pair_step(self, inputs, states)
             parts = [(inputs[:, :d], inputs[:, d : d + 1], self.fwd, states[:half])]
             parts += [
                 (inputs[:, d + 1 : 2 * d + 1], inputs[:, 2 * d + 1 :], self.bwd, states[half:])
@@ -247,12 +248,7 @@ def _both_ways(loop: Any, both: Any, inputs: Any, keep: Any, training: Any) -> l
     keep = ops.expand_dims(keep, -1)
     z = ops.concatenate([inputs, keep, ops.flip(inputs, axis=1), ops.flip(keep, axis=1)], axis=-1)
     if both.batched:  # both directions' weights as one [2, ...] stack, once per batch
-        cells = (both.fwd, both.bwd)
-        both.stacked["kernel"] = ops.stack([c.kernel.value for c in cells])
-        both.stacked["recurrent"] = ops.stack([c.recurrent_kernel.value for c in cells])
-        both.stacked["bias"] = (
-            ops.stack([c.bias.value for c in cells])[:, None, :] if both.fwd.use_bias else None
-        )
+        both.stacked.update(stack_weights(both.fwd, both.bwd))
     if training:  # the cells' dropout masks, drawn once per batch as Keras's RNN does
         for cell in (both.fwd, both.bwd):
             cell.get_dropout_mask(inputs[:, 0, :])
@@ -267,39 +263,3 @@ def _both_ways(loop: Any, both: Any, inputs: Any, keep: Any, training: Any) -> l
     if not both.pools:
         return [states[0], states[half]]
     return [states[n:half], states[half + n :]]
-
-
-def _plain_lstm(cell: Any) -> bool:
-    """An LSTM cell whose step ``_lstm_pair`` computes exactly: no dropout of either kind."""
-    return type(cell).__name__ == "LSTMCell" and not cell.dropout and not cell.recurrent_dropout
-
-
-def _lstm_pair(both: Any, inputs: Any, states: list[Any]) -> Any:
-    """One step of both directions' LSTM cells as batched products over a leading axis of 2
-    (forward, backward): two products a step instead of four, and every gate's arithmetic
-    once. Keras's LSTMCell step, written out: z = x·W + h·U + b, split into i, f, c̃, o in that
-    order; c' = σ(f)·c + σ(i)·tanh(c̃); h' = σ(o)·tanh(c') (σ and tanh: the cell's recurrent
-    activation and activation). A masked step keeps the direction's states."""
-    ops = keras().ops
-    d, half = both.width_in, len(states) // 2
-    x = ops.stack([inputs[:, :d], inputs[:, d + 1 : 2 * d + 1]])
-    keep = ops.stack([inputs[:, d : d + 1], inputs[:, 2 * d + 1 :]]) > 0.5
-    h, c = ops.stack([states[0], states[half]]), ops.stack([states[1], states[half + 1]])
-    w = both.stacked
-    z = ops.matmul(x, w["kernel"]) + ops.matmul(h, w["recurrent"])
-    if w["bias"] is not None:
-        z = z + w["bias"]
-    i, f, cc, o = ops.split(z, 4, axis=-1)
-    act, rec = both.fwd.activation, both.fwd.recurrent_activation
-    c_new = rec(f) * c + rec(i) * act(cc)
-    h_new = rec(o) * act(c_new)
-    out = h_new
-    h_new, c_new = ops.where(keep, h_new, h), ops.where(keep, c_new, c)
-    new = [[h_new[j], c_new[j]] for j in range(2)]
-    for p, k in zip(both.pools, range(2, half), strict=True):
-        old = ops.stack([states[k], states[half + k]])
-        step = old + out if p == "mean" else ops.maximum(old, out)
-        step = ops.where(keep, step, old)
-        new[0].append(step[0])
-        new[1].append(step[1])
-    return out[0], new[0] + new[1]
