@@ -20,8 +20,9 @@ whose predictions this graph equals to float rounding (``tests/test_fused.py``).
 steps leave every state as it was, as they leave the stacked layers' states and outputs.
 
 A Bi-LSTM's lower layers stay as they are (each needs the whole sequence of the other
-direction); its top layer is fused when it is pooled. Models gain nothing (and are left
-alone) when the top layer returns its last state and there is no stack to fuse.
+direction); its top layer runs both directions in one loop, pooled or not (two LSTM cells
+without dropout as one batched step: ``backend/lstm_pair.py``). A one-way model with one
+layer returning its last state gains nothing and is left alone.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from lstmcli.backend.lstm_pair import lstm_pair_step, plain_lstm, stack_weights
+from lstmcli.backend.lstm_pair import lstm_pair_step, plain_lstm, pool_step, stack_weights
 from lstmcli.backend.tf import keras
 from lstmcli.model.arith import layer_names, pool_kinds
 from lstmcli.model.spec import ModelSpec
@@ -104,10 +105,7 @@ def _pool_states_class() -> Any:
             ]
 
         def call(self, inputs: Any, states: Any, training: Any = None) -> Any:
-            new = [
-                s + inputs if p == "mean" else ops.maximum(s, inputs)
-                for p, s in zip(self.pools, states, strict=True)
-            ]
+            new = [pool_step(p, s, inputs) for p, s in zip(self.pools, states, strict=True)]
             return inputs, new
 
     return PoolStates
@@ -161,8 +159,7 @@ def _both_ways_class(pool_states: Any) -> Any:
                 rec = list(rec) if isinstance(rec, (list, tuple)) else [rec]
                 new += [ops.where(keep, r, o) for r, o in zip(rec, old[: self.n], strict=True)]
                 for p, s in zip(self.pools, old[self.n :], strict=True):
-                    step = s + out if p == "mean" else ops.maximum(s, out)
-                    new.append(ops.where(keep, step, s))
+                    new.append(ops.where(keep, pool_step(p, s, out), s))
                 first = out if first is None else first
             return first, new
 

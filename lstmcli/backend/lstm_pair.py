@@ -17,6 +17,11 @@ from typing import Any
 from lstmcli.backend.tf import keras
 
 
+def pool_step(kind: str, state: Any, out: Any) -> Any:
+    """A pooling state after one more step's output: a running sum (mean) or max."""
+    return state + out if kind == "mean" else keras().ops.maximum(state, out)
+
+
 def stack_weights(fwd: Any, bwd: Any) -> dict[str, Any]:
     """The two cells' kernels, recurrent kernels and biases (None without bias), stacked."""
     ops = keras().ops
@@ -57,8 +62,7 @@ def lstm_pair_step(both: Any, inputs: Any, states: list[Any]) -> Any:
     new = [[h_new[j], c_new[j]] for j in range(2)]
     for p, k in zip(both.pools, range(2, half), strict=True):
         old = ops.stack([states[k], states[half + k]])
-        step = old + out if p == "mean" else ops.maximum(old, out)
-        step = ops.where(keep, step, old)
+        step = ops.where(keep, pool_step(p, old, out), old)
         new[0].append(step[0])
         new[1].append(step[1])
     return out[0], new[0] + new[1]
