@@ -30,7 +30,14 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from lstmcli.backend.lstm_pair import lstm_pair_step, plain_lstm, pool_step, stack_weights
+from lstmcli.backend.lstm_pair import (
+    lstm_pair_step,
+    plain_lstm,
+    pool_initial,
+    pool_step,
+    split_pair,
+    stack_weights,
+)
 from lstmcli.backend.tf import keras
 from lstmcli.model.arith import layer_names, pool_kinds
 from lstmcli.model.spec import ModelSpec
@@ -78,12 +85,11 @@ def training_model(model: Any, spec: ModelSpec) -> Any | None:
 def _layer_class() -> Any:
     """The fused layer's class, made on first use (TensorFlow is imported inside only)."""
     pool_states = _pool_states_class()
-    return _fused_class(pool_states, _both_ways_class(pool_states))
+    return _fused_class(pool_states, _both_ways_class())
 
 
 def _pool_states_class() -> Any:
     k = keras()
-    ops = k.ops
 
     class PoolStates(k.layers.Layer):
         """A 'cell' on top of a stack: passes its input on and keeps a running sum and max."""
@@ -98,11 +104,7 @@ def _pool_states_class() -> Any:
             self.built = True
 
         def get_initial_state(self, batch_size: Any = None) -> list[Any]:
-            shape = (batch_size, self.width)
-            return [
-                ops.zeros(shape) if p == "mean" else ops.full(shape, -float("inf"))
-                for p in self.pools
-            ]
+            return pool_initial(self.pools, self.width, batch_size)
 
         def call(self, inputs: Any, states: Any, training: Any = None) -> Any:
             new = [pool_step(p, s, inputs) for p, s in zip(self.pools, states, strict=True)]
@@ -111,7 +113,7 @@ def _pool_states_class() -> Any:
     return PoolStates
 
 
-def _both_ways_class(pool_states: Any) -> Any:
+def _both_ways_class() -> Any:
     k = keras()
     ops = k.ops
 
@@ -141,20 +143,17 @@ def _both_ways_class(pool_states: Any) -> Any:
 
         def get_initial_state(self, batch_size: Any = None) -> list[Any]:
             one = [ops.zeros((batch_size, d)) for d in _sizes(self.fwd)]
-            one += pool_states(self.fwd.units, self.pools).get_initial_state(batch_size)
+            one += pool_initial(self.pools, self.fwd.units, batch_size)
             return one + one
 
         def call(self, inputs: Any, states: Any, training: Any = None) -> Any:
-            d, half = self.width_in, len(self.state_size) // 2
             if self.batched:
                 return lstm_pair_step(self, inputs, states)
-            parts = [(inputs[:, :d], inputs[:, d : d + 1], self.fwd, states[:half])]
-            parts += [
-                (inputs[:, d + 1 : 2 * d + 1], inputs[:, 2 * d + 1 :], self.bwd, states[half:])
-            ]
+            half = len(self.state_size) // 2
+            xf, keep_f, xb, keep_b = split_pair(inputs, self.width_in)
+            parts = [(xf, keep_f, self.fwd, states[:half]), (xb, keep_b, self.bwd, states[half:])]
             new, first = [], None
-            for x, m, cell, old in parts:
-                keep = m > 0.5
+            for x, keep, cell, old in parts:
                 out, rec = cell(x, list(old[: self.n]), training=training)
                 rec = list(rec) if isinstance(rec, (list, tuple)) else [rec]
                 new += [ops.where(keep, r, o) for r, o in zip(rec, old[: self.n], strict=True)]

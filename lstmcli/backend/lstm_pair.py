@@ -22,6 +22,20 @@ def pool_step(kind: str, state: Any, out: Any) -> Any:
     return state + out if kind == "mean" else keras().ops.maximum(state, out)
 
 
+def pool_initial(pools: list[str], width: int, batch_size: Any) -> list[Any]:
+    """Pooling states before the first step: a sum of 0 (mean), a max of -inf."""
+    ops = keras().ops
+    shape = (batch_size, width)
+    return [ops.zeros(shape) if p == "mean" else ops.full(shape, -float("inf")) for p in pools]
+
+
+def split_pair(inputs: Any, d: int) -> tuple[Any, Any, Any, Any]:
+    """A two-direction step's input [x_t, mask_t, x_(T-1-t), mask_(T-1-t)] (``d``: the width
+    of x) as (forward x, forward keep, backward x, backward keep); keep is True where unmasked."""
+    return (inputs[:, :d], inputs[:, d : d + 1] > 0.5,
+            inputs[:, d + 1 : 2 * d + 1], inputs[:, 2 * d + 1 :] > 0.5)  # fmt: skip
+
+
 def stack_weights(fwd: Any, bwd: Any) -> dict[str, Any]:
     """The two cells' kernels, recurrent kernels and biases (None without bias), stacked."""
     ops = keras().ops
@@ -45,9 +59,9 @@ def lstm_pair_step(both: Any, inputs: Any, states: list[Any]) -> Any:
     order; c' = σ(f)·c + σ(i)·tanh(c̃); h' = σ(o)·tanh(c') (σ and tanh: the cell's recurrent
     activation and activation). A masked step keeps the direction's states."""
     ops = keras().ops
-    d, half = both.width_in, len(states) // 2
-    x = ops.stack([inputs[:, :d], inputs[:, d + 1 : 2 * d + 1]])
-    keep = ops.stack([inputs[:, d : d + 1], inputs[:, 2 * d + 1 :]]) > 0.5
+    half = len(states) // 2
+    xf, keep_f, xb, keep_b = split_pair(inputs, both.width_in)
+    x, keep = ops.stack([xf, xb]), ops.stack([keep_f, keep_b])
     h, c = ops.stack([states[0], states[half]]), ops.stack([states[1], states[half + 1]])
     w = both.stacked
     z = ops.matmul(x, w["kernel"]) + ops.matmul(h, w["recurrent"])
