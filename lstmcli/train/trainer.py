@@ -75,7 +75,7 @@ def train(
 
     events = events or TrainEvents()
     cluster = cluster or Cluster.single()
-    model = _build(vec, spec, cfg, embedding_init, cluster)
+    model, infer = _build(vec, spec, cfg, embedding_init, cluster)
     state = resume.state if resume is not None else ckpt.TrainState(run_id=run_id)
     # Multi-worker: every worker goes on from the chief's position (only it has checkpoints).
     state, restored = cluster.agree_state(state, resume is not None)
@@ -87,7 +87,7 @@ def train(
                 ckpt.restore(model, resume)
         cluster.share_weights(model)
     with signals.deferred() as stop:
-        cb = TrainCallback(vec, spec, cfg, run_dir, state, events, stop)
+        cb = TrainCallback(vec, spec, cfg, run_dir, state, events, stop, infer)
         cb.set_model(model)
         if restored:
             cb.saved_at = (state.epoch, state.batch)
@@ -107,11 +107,12 @@ def train(
 
 def _build(
     vec: Vectorized, spec: ModelSpec, cfg: TrainConfig, init: np.ndarray | None, cluster: Any
-) -> Any:
+) -> tuple[Any, Any]:
     """The compiled model, its variables created in the cluster's strategy scope: the
-    layer-by-layer model, or on a CPU the same weights in ``backend.fused``'s faster graph."""
+    layer-by-layer model, or on a CPU the same weights in ``backend.fused``'s faster graph;
+    and the graph validation predicts with (``fused.inference_model``, same weights)."""
     from lstmcli.backend.build import build_model
-    from lstmcli.backend.fused import training_model
+    from lstmcli.backend.fused import inference_model, training_model
 
     steps = len(epoch_plan(vec.train, cfg, spec.seq_len, 0))
     with cluster.scope():
@@ -120,10 +121,11 @@ def _build(
             model.get_layer("embedding").set_weights([init])
         # On a CPU, stacks and pooling train as one loop over the same variables (in the
         # same order, so checkpoints and saved models do not change); a GPU keeps cuDNN.
+        infer = inference_model(model, spec, cluster.gpu) if cfg.fused else model
         if cfg.fused and not cluster.gpu:
             model = training_model(model, spec) or model
         compile_model(model, spec, dataclasses.replace(cfg, xla=cluster.xla(spec, cfg.xla)), steps)
-    return model
+    return model, infer
 
 
 def _batches(cb: TrainCallback, last: int, layout: str) -> Any:
