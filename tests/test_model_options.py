@@ -186,7 +186,7 @@ def test_shipped_recipe_is_readable_and_builds() -> None:
     assert strong.train["optimizer"] == "adam" and strong.train["lr"] == 1e-3
     spec = ModelSpec.from_dict({"mask_zero": True, **strong.model})
     assert (spec.pool, spec.truncate, spec.bidirectional) == ("max+mean", "head+tail", True)
-    assert spec.head_tail == (125, 375)
+    assert spec.head_tail == (250, 750)
     assert strong.data == {"val_by": "film"}  # tuned on other films' reviews, never on test
     assert strong.pretrain is not None and strong.pretrain["fine_tune"] is True
 
