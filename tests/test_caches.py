@@ -162,3 +162,25 @@ def test_damaged_xla_programs_are_reported_and_compiled_again(tmp_path: Path) ->
         for p in programs
     )
     assert second == first
+
+
+def test_a_second_train_reuses_the_first_ones_xla_programs(tmp_path: Path) -> None:
+    """The first run vectorises its data (tracing TextVectorization first) and compiles the
+    step; the second reads the vectorised cache instead and must find every program it runs
+    in the XLA cache (TensorFlow names traced functions from a process-wide counter, and the
+    names are in the cache key: backend/xlacache.align_trace_names)."""
+    home = tmp_path / "home"
+    env = {**os.environ, "LSTMCLI_HOME": str(home), "TF_XLA_FLAGS": ""}
+    flags = ["--epochs", "1", "--limit", "200", "--eval-limit", "60", "--units", "4",
+             "--embed-dim", "4", "--vocab", "300", "--seq-len", "60", "--xla", "-q"]  # fmt: skip
+    seen = []
+    for i in (1, 2):
+        done = subprocess.run(
+            [sys.executable, "-m", "lstmcli", "train", "sample", *flags,
+             "--output", str(tmp_path / f"run{i}")],
+            env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        seen.append(sorted(p.name for p in (home / "xla-cache").glob("*.pb")))
+    assert seen[0], "the first run compiled nothing into the cache"
+    assert seen[1] == seen[0]  # nothing new compiled by the second run

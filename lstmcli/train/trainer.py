@@ -142,6 +142,7 @@ def _fit_all(model: Any, cb: TrainCallback, more: list[Any], layout: str) -> Non
 
     st, epochs = cb.state, cb.cfg.epochs
     repairs = 0
+    xlacache.align_trace_names()  # the same step gets the same cached program in every run
     while st.epoch < epochs and not st.done:
         # Every epoch has as many batches (the count does not depend on the shuffle).
         steps = len(cb.plan(st.epoch)) - st.batch
