@@ -27,8 +27,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from imdb_run import train_imdb
 
 
 def plain_epoch_seconds(data: str, epochs: int) -> dict[str, float]:
@@ -43,27 +44,8 @@ def plain_epoch_seconds(data: str, epochs: int) -> dict[str, float]:
 
 def recipe_run(args: argparse.Namespace, seed: int, root: Path) -> dict[str, object]:
     """One cold `lstmcli train imdb --recipe R` (its own empty LSTMCLI_HOME), timed whole."""
-    home = root / f"home-{seed}"
-    out = root / f"run-{seed}"
-    cmd = [sys.executable, "-m", "lstmcli", "train", "imdb", "--data", args.data,
-           "--recipe", args.recipe, "--seed", str(seed), "--output", str(out), "--json",
-           *args.extra]  # fmt: skip
-    start = time.perf_counter()
-    proc = subprocess.run(
-        cmd, env={**os.environ, "LSTMCLI_HOME": str(home)}, capture_output=True, text=True
-    )
-    wall = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(f"lstmcli failed ({proc.returncode}): {proc.stderr[-2000:]}")
-    report = json.loads(proc.stdout)
-    history = report["history"]
-    return {
-        "seed": seed,
-        "wall_s": wall,
-        "epoch_seconds": [r["seconds"] for r in history],
-        "val_accuracy": [round(r["val_accuracy"], 4) for r in history],
-        "test_accuracy": report["metrics"]["accuracy"],
-    }
+    flags = ["--recipe", args.recipe, *args.extra]
+    return train_imdb(args.data, flags, seed, root / f"home-{seed}", root / f"run-{seed}")
 
 
 def main() -> None:

@@ -25,38 +25,16 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
+
+from imdb_run import train_imdb
 
 ARMS = [
     "defaults=",
     "short256=--seq-len 256 --truncate head+tail",
     "b128=--batch-size 128 --lr 2e-3",
 ]
-
-
-def train(data: str, flags: list[str], seed: int, home: Path, out: Path) -> dict[str, object]:
-    cmd = [sys.executable, "-m", "lstmcli", "train", "imdb", "--data", data, "--seed", str(seed),
-           "--output", str(out), "--json", *flags]  # fmt: skip
-    start = time.perf_counter()
-    proc = subprocess.run(
-        cmd, env={**os.environ, "LSTMCLI_HOME": str(home)}, capture_output=True, text=True
-    )
-    wall = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr[-2000:]}")
-    report = json.loads(proc.stdout)
-    history = report["history"]
-    return {
-        "seed": seed,
-        "wall_s": round(wall, 1),
-        "epoch_seconds": [r["seconds"] for r in history],
-        "val_accuracy": [round(r["val_accuracy"], 4) for r in history],
-        "test_accuracy": report["metrics"]["accuracy"],
-    }
 
 
 def to_target(run: dict[str, object], target: float) -> tuple[int | None, float | None]:
@@ -132,10 +110,10 @@ def run_arms(data: str, arms: list[tuple[str, list[str]]], seeds: list[int]) -> 
     with tempfile.TemporaryDirectory(prefix="time-to-acc-") as root:
         home = Path(root) / "home"
         for name, flags in arms:  # warm the caches: one epoch of each arm, not timed
-            train(data, [*flags, "--epochs", "1"], seeds[0], home, Path(root) / f"warm-{name}")
+            train_imdb(data, [*flags, "--epochs", "1"], seeds[0], home, Path(root) / f"warm-{name}")
         for seed in seeds:
             for name, flags in arms:
-                r = train(data, flags, seed, home, Path(root) / f"{name}-{seed}")
+                r = train_imdb(data, flags, seed, home, Path(root) / f"{name}-{seed}")
                 runs[name].append(r)
                 print(f"{name} seed {seed}: epochs {r['epoch_seconds']} s, val {r['val_accuracy']}, "
                       f"test {100 * float(r['test_accuracy']):.2f}%, wall {r['wall_s']} s",
