@@ -75,11 +75,30 @@ def test_completion_imports_neither_numpy_nor_tensorflow() -> None:
 
 
 def test_every_command_is_in_the_table_with_the_module_that_registers_it() -> None:
-    from lstmcli.cli.main import COMMAND_MODULES, app
+    from lstmcli.cli.commands import COMMANDS, MODULES
+    from lstmcli.cli.main import app
 
     registered = {info.name: info.callback.__module__ for info in app.registered_commands}
     registered |= {info.name: "lstmcli.cli.cache" for info in app.registered_groups}
-    assert {name: f"lstmcli.cli.{m}" for name, m in COMMAND_MODULES.items()} == registered
+    assert {name: f"lstmcli.cli.{m}" for name, m in MODULES.items()} == registered
+    hidden = {info.name for info in app.registered_commands if info.hidden}
+    assert hidden == {alias for entry in COMMANDS.values() for alias in entry.aliases}
+
+
+def test_help_lists_the_commands_without_importing_one_command_module() -> None:
+    # The listing comes from cli/commands.py; its output equals the whole app's (next test).
+    probe = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('CLI:' + ','.join(sorted(m for m in sys.modules "
+        "if m.startswith('lstmcli.cli.')))))\n"
+        "sys.argv = ['lstmcli', '--help']\n"
+        "from lstmcli.cli.main import main\n"
+        "main()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    loaded = done.stdout.strip().rsplit("CLI:", 1)[1].split(",")
+    assert loaded == ["lstmcli.cli.app", "lstmcli.cli.commands", "lstmcli.cli.main"], loaded
 
 
 @pytest.mark.parametrize("args", [["--help"], ["shapes", "--help"], ["cache", "--help"], []])

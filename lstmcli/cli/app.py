@@ -23,14 +23,14 @@ try:  # Typer vendors Click; NoArgsIsHelpError is a UsageError whose message is 
 except ImportError:  # pragma: no cover - older Typer with Click as a dependency
     from click.exceptions import NoArgsIsHelpError  # type: ignore[no-redef]
 
+from lstmcli.cli.commands import COMMANDS
 from lstmcli.core import signals
 from lstmcli.core.errors import EXIT_RUNTIME, EXIT_USAGE, LstmcliError, LstmcliWarning
 from lstmcli.core.signals import exit_code, signal_name
 
-# The order ``--help`` lists commands in: the order a learner meets them. Commands register
-# in import order (alphabetical in cli/main.py), so the list is fixed here instead.
-HELP_ORDER = ("summary", "shapes", "build", "train", "evaluate", "predict", "compare", "report",
-              "pretrain", "neighbors", "inspect", "doctor", "cache")  # fmt: skip
+# The order ``--help`` lists commands in is the table's (the order a learner meets them), not
+# the order the command modules happen to register them in.
+HELP_ORDER = tuple(COMMANDS)
 
 
 class OneLineErrors(TyperGroup):
@@ -181,14 +181,16 @@ def reflow(doc: str | None) -> str | None:
     return "\n\n".join(keep)
 
 
-def command(*names: str, **kw: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a command (with hidden aliases) whose errors are turned into one line."""
+def command(name: str, **kw: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register the table's command ``name`` (and its hidden aliases), its help the table's
+    summary then the function's docstring, its errors turned into one line."""
+    entry = COMMANDS[name]
 
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
-        kw.setdefault("help", reflow(fn.__doc__))
+        kw.setdefault("help", "\n\n".join(filter(None, [entry.summary, reflow(fn.__doc__)])))
         wrapped = handle_errors(fn)
-        app.command(names[0], **kw)(wrapped)
-        for alias in names[1:]:
+        app.command(name, **kw)(wrapped)
+        for alias in entry.aliases:
             app.command(alias, hidden=True, **kw)(wrapped)
         return fn
 

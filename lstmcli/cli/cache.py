@@ -8,10 +8,11 @@ from typing import Annotated
 import typer
 
 from lstmcli.cli.app import JsonFlag, app, handle_errors
+from lstmcli.cli.commands import COMMANDS
 from lstmcli.render.console import print_json, stdout
 
 cache_app = typer.Typer(
-    help="What lstmcli keeps in its cache folder (vectorised data, XLA programs, data sets).",
+    help=COMMANDS["cache"].summary,
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )

@@ -53,9 +53,7 @@ def compare_cmd(
     *,
     spec_flags: dict[str, Any],
 ) -> None:  # fmt: skip
-    """Train the lecture's models side by side; one table; the lecture's claims judged.
-
-    Default arms: SimpleRNN, LSTM, GRU, 3 stacked LSTMs and a Bi-LSTM (both with
+    """Default arms: SimpleRNN, LSTM, GRU, 3 stacked LSTMs and a Bi-LSTM (both with
     dropout 0.2), and an LSTM whose embedding is pretrained (on imdb's unlabelled
     reviews, else on the training texts) beside the same LSTM from scratch, both on
     --small-n labels. Model flags (--units, --embed-dim…) apply to every arm.

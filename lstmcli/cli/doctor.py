@@ -7,12 +7,11 @@ from lstmcli.core.errors import EXIT_RUNTIME
 from lstmcli.render.console import print_json, stdout
 
 
-@command("doctor", "env")
+@command("doctor")
 def doctor_cmd(as_json: JsonFlag = False) -> None:
-    """TensorFlow, Keras and NumPy versions, the devices TensorFlow sees, whether cuDNN and
-    XLA will be used, threads, the cache folder and where the data was found.
+    """Exits 1 when something is missing or broken (it says what).
 
-    Exits 1 when something is missing or broken (it says what). Example: lstmcli doctor --json
+    Example: lstmcli doctor --json
     """
     from lstmcli.backend.environment import gather
     from lstmcli.data.locations import data_locations

@@ -104,9 +104,7 @@ def pretrain_cmd(
     as_json: JsonFlag = False,
     quiet: QuietFlag = False,
 ) -> None:
-    """Learn word vectors from raw text (skip-gram, negative sampling) and save a .vec file.
-
-    For imdb it reads the 50,000 unlabelled and 25,000 training reviews (never the test
+    """For imdb it reads the 50,000 unlabelled and 25,000 training reviews (never the test
     reviews). Example: lstmcli pretrain imdb --dim 32 -o imdb32.vec, then
     lstmcli train imdb --embedding-from imdb32.vec --freeze-embedding
     """
@@ -149,7 +147,7 @@ def pretrain_cmd(
         render_pretrain(out, result, output, neighbours)
 
 
-@command("neighbors", "neighbours")
+@command("neighbors")
 def neighbors_cmd(
     source: Annotated[
         Path,
@@ -159,10 +157,7 @@ def neighbors_cmd(
     k: Annotated[int, typer.Option("-k", "--k", min=1, help="How many neighbours.")] = 10,
     as_json: JsonFlag = False,
 ) -> None:
-    """The words whose vectors are closest (cosine similarity) to WORD's.
-
-    Example: lstmcli neighbors imdb32.vec great -k 10
-    """
+    """Example: lstmcli neighbors imdb32.vec great -k 10"""
     from lstmcli.embed.vectors import nearest
     from lstmcli.render.embed import neighbors_json, render_neighbors
 

@@ -100,11 +100,7 @@ def inspect_cmd(
     ] = 5,
     as_json: JsonFlag = False,
 ) -> None:  # fmt: skip
-    """Why the model decided: the logit split over the units the head reads, those units'
-    gates and states at every token, and how much each word moved the logit.
-
-    Example: lstmcli inspect runs/imdb-lstm "Not good, but the ending is great." --step but
-    """
+    """Example: lstmcli inspect runs/imdb-lstm "Not good, but the ending is great." --step but"""
     from lstmcli.core.threads import one_blas_thread
     from lstmcli.interpret import gates
     from lstmcli.rundir.folder import open_run

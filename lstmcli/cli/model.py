@@ -23,10 +23,7 @@ def summary_cmd(
     *,
     spec_flags: dict[str, Any],
 ) -> None:
-    """Layers, shapes, weight shapes and parameter formulas, checked against Keras.
-
-    Example: lstmcli summary --stacked 3 --dropout 0.2
-    """
+    """Example: lstmcli summary --stacked 3 --dropout 0.2"""
     from lstmcli.backend.summary import summary_from_file, summary_from_spec
     from lstmcli.render import model as render
 
@@ -43,7 +40,7 @@ def summary_cmd(
         render.render_summary(out, result)
 
 
-@command("shapes", "explain-shapes")
+@command("shapes")
 @model_options
 def shapes_cmd(
     batch: Annotated[int | None, typer.Option("--batch", min=1, help="Batch size to show.")] = None,
@@ -54,10 +51,7 @@ def shapes_cmd(
     *,
     spec_flags: dict[str, Any],
 ) -> None:
-    """Walk a batch through the model, layer by layer: what each tensor is and why.
-
-    Example: lstmcli shapes --timesteps 8 --features 16 --stacked 3 --classes 10
-    """
+    """Example: lstmcli shapes --timesteps 8 --features 16 --stacked 3 --classes 10"""
     from lstmcli.model.shapes import explain
     from lstmcli.render import model as render
 
@@ -88,10 +82,7 @@ def build_cmd(
     *,
     spec_flags: dict[str, Any],
 ) -> None:
-    """Build the model, save it as a .keras file and print its summary.
-
-    Example: lstmcli build --bidirectional -o bilstm.keras
-    """
+    """Example: lstmcli build --bidirectional -o bilstm.keras"""
     from lstmcli.backend.summary import build_and_save
     from lstmcli.render import model as render
 

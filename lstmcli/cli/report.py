@@ -22,12 +22,7 @@ def report_cmd(
     reviews: Annotated[int, typer.Option("--reviews", min=0, max=60, help="Validation reviews to show, coloured word by word.")] = 6,
     quiet: QuietFlag = False,
 ) -> None:  # fmt: skip
-    """One HTML page about a run: the model with its formulas, learning curves, test metrics
-    with confusion matrix and ROC curve, and validation reviews coloured by the model's
-    prediction as it reads. Self-contained: opens in any browser, offline.
-
-    Example: lstmcli report runs/imdb-lstm -o imdb-lstm.html
-    """
+    """Example: lstmcli report runs/imdb-lstm -o imdb-lstm.html"""
     from lstmcli.interpret.report_data import gather_report
     from lstmcli.render.report import write_report
     from lstmcli.render.train import DownloadProgress

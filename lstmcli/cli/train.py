@@ -91,9 +91,7 @@ def train_cmd(
     *,
     spec_flags: dict[str, Any],
 ) -> None:  # fmt: skip
-    """Train a model on IMDB, the sample set or your own labelled text.
-
-    Texts are padded at the front and, by default, padding steps are masked
+    """Texts are padded at the front and, by default, padding steps are masked
     (--no-mask-zero turns that off). Example: lstmcli train imdb --epochs 3
     """
     from lstmcli.core.signals import exit_code
@@ -186,10 +184,7 @@ def evaluate_cmd(
     as_json: JsonFlag = False,
     quiet: QuietFlag = False,
 ) -> None:  # fmt: skip
-    """Loss, accuracy, precision, recall, F1, ROC AUC and a confusion matrix.
-
-    Example: lstmcli evaluate runs/imdb-lstm --plots
-    """
+    """Example: lstmcli evaluate runs/imdb-lstm --plots"""
     from lstmcli.render.train import DownloadProgress, render_metrics
     from lstmcli.rundir.folder import RunFiles, open_run
     from lstmcli.train.evaluation import evaluate_run
@@ -229,10 +224,7 @@ def predict_cmd(
     device: DeviceOption = "auto",
     as_json: JsonFlag = False,
 ) -> None:  # fmt: skip
-    """Label and probability for each text.
-
-    Example: lstmcli predict runs/imdb-lstm "A moving, beautifully acted film."
-    """
+    """Example: lstmcli predict runs/imdb-lstm "A moving, beautifully acted film." """
     from lstmcli.cli.inputs import read_lines
     from lstmcli.rundir.folder import open_run
 
