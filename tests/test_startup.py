@@ -116,3 +116,11 @@ def test_entry_point_prints_what_the_whole_app_prints(args: list[str]) -> None:
     )
     assert done.returncode == whole.exit_code
     assert done.stdout == whole.stdout and "Usage: lstmcli" in done.stdout
+
+
+def test_bare_lstmcli_prints_the_help_once_and_says_what_is_missing() -> None:
+    done = subprocess.run([sys.executable, "-m", "lstmcli"], capture_output=True, text=True,
+                          env={**os.environ, "COLUMNS": "100"})  # fmt: skip
+    assert done.returncode == 2
+    assert done.stdout.count("Usage: lstmcli") == 1 and "train" in done.stdout
+    assert done.stderr == "lstmcli: no command given; pick one of the commands above\n"

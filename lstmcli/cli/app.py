@@ -46,8 +46,10 @@ class OneLineErrors(TyperGroup):
             rv = super().main(*args, standalone_mode=False, **kwargs)
         except NoArgsIsHelpError as exc:
             # Bare `lstmcli`: the help on stdout, and one line on stderr saying what is missing.
-            if exc.ctx is not None:
-                typer.echo(exc.ctx.get_help())
+            # Building the error rendered the help already: Typer's Rich help prints as it is
+            # formatted and leaves the message empty; plain help is the message.
+            if exc.format_message().strip():
+                typer.echo(exc.format_message())
             typer.echo("lstmcli: no command given; pick one of the commands above", err=True)
             rv = EXIT_USAGE
         except typer.Abort:
