@@ -65,6 +65,35 @@ def test_evaluate_json(sample_run: Path) -> None:
     assert "roc_auc" in table.output and "confusion matrix" in table.output
 
 
+def test_evaluate_reads_the_ids_train_cached_and_gets_the_same_metrics(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `train` cached its splits' token ids; `evaluate` takes them instead of reading (for
+    # IMDB: unpacking) the dataset and encoding its texts again, and must get the same numbers.
+    from lstmcli.data import datasets
+
+    out = tmp_path / "run"
+    assert invoke(["train", "sample", *FAST, "--output", out, "-q"]).exit_code == 0
+    monkeypatch.setenv("LSTMCLI_NO_CACHE", "1")
+    from_texts = invoke(["evaluate", out, "--json"])
+    assert from_texts.exit_code == 0, from_texts.output
+    monkeypatch.delenv("LSTMCLI_NO_CACHE")
+
+    def no_reading(*args: object, **kw: object) -> None:
+        raise AssertionError("evaluate read the dataset although train had cached its ids")
+
+    monkeypatch.setattr(datasets, "load_labelled", no_reading)
+    from_cache = invoke(["evaluate", out, "--json"])
+    assert from_cache.exit_code == 0, from_cache.output
+    a, b = json.loads(from_texts.stdout), json.loads(from_cache.stdout)
+    assert a["split"] == b["split"] == "validation" and a["n"] == b["n"] > 0
+    assert a["confusion_matrix"] == b["confusion_matrix"]
+    assert a["loss"] == pytest.approx(b["loss"], rel=1e-6)
+    # --limit evaluates a part of the split: that still reads the dataset
+    limited = invoke(["evaluate", out, "--json", "--limit", "20"])
+    assert limited.exit_code == 1 and "although train had cached" in limited.stderr
+
+
 def test_predict_args_file_and_stdin(sample_run: Path, tmp_path: Path) -> None:
     result = invoke(["predict", str(sample_run), "a wonderful film", "a dull mess", "--json"])
     assert result.exit_code == 0, result.output

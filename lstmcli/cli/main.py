@@ -16,6 +16,7 @@ import contextlib
 import importlib
 import os
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from lstmcli.cli.commands import COMMANDS, MODULES
@@ -53,13 +54,18 @@ def _nothing() -> None:
     """A stand-in command's body: never run (only listed by ``--help``)."""
 
 
-def listing() -> Any:
-    """The app with a stand-in for every command of the table: the same names, summaries
-    and order as the whole app's, no parameters, no command module imported."""
-    app = load([])
+@contextlib.contextmanager
+def listing(app: Any) -> Iterator[None]:
+    """``app`` with a stand-in for every command of the table while the block runs: the
+    same names, summaries and order as the whole app's, no parameters, no command module
+    imported. The app's own commands are put back after."""
+    saved = list(app.registered_commands)
     for name, entry in COMMANDS.items():
         app.command(name, help=entry.summary)(_nothing)
-    return app
+    try:
+        yield
+    finally:
+        app.registered_commands = saved
 
 
 def main() -> None:
@@ -67,12 +73,12 @@ def main() -> None:
     argv = sys.argv[1:]
     completing = any(k.startswith("_LSTMCLI_COMPLETE") for k in os.environ)
     first = argv[0] if argv else None
-    if completing:
-        app = load()
-    elif first in MODULES:
+    only_list = argv in HELP_ARGS and not completing
+    if first in MODULES and not completing:
         app = load([MODULES[first]])
     else:
-        app = listing() if argv in HELP_ARGS else load()
-    # The name, not argv[0]: `python -m lstmcli --show-completion` must print a script for
-    # the `lstmcli` command (its environment variable is _LSTMCLI_COMPLETE).
-    app(prog_name="lstmcli")
+        app = load([] if only_list else None)
+    with listing(app) if only_list else contextlib.nullcontext():
+        # The name, not argv[0]: `python -m lstmcli --show-completion` must print a script
+        # for the `lstmcli` command (its environment variable is _LSTMCLI_COMPLETE).
+        app(prog_name="lstmcli")

@@ -106,6 +106,24 @@ def caching(use_cache: bool) -> bool:
     return use_cache and not os.environ.get("LSTMCLI_NO_CACHE")
 
 
+def _key(req: DataRequest, vocab: int, seq_len: int, truncate: str, head_tokens: int) -> str:
+    ident = cache_identity(req, vocab, seq_len)
+    if truncate != "pre":  # which tokens of a long text are kept
+        ident.update(truncate=truncate, head_tokens=head_tokens)
+    return vcache.cache_key(ident)
+
+
+def cached(
+    req: DataRequest, vocab: int, seq_len: int, truncate: str = "pre", head_tokens: int = 0
+) -> Vectorized | None:
+    """What ``vectorize`` with the same arguments stored, or None (no entry, caching off,
+    a damaged entry); the dataset itself is neither read nor cached."""
+    if not caching(True):
+        return None
+    key = _key(req, vocab, seq_len, truncate, head_tokens)
+    return vcache.load(vcache.cache_path(key), key)
+
+
 def vectorize(
     req: DataRequest,
     vocab: int,
@@ -125,10 +143,7 @@ def vectorize(
 
     say = stage or (lambda _msg: None)
     use_cache = caching(use_cache)
-    ident = cache_identity(req, vocab, seq_len)
-    if truncate != "pre":  # which tokens of a long text are kept
-        ident.update(truncate=truncate, head_tokens=head_tokens)
-    key = vcache.cache_key(ident)
+    key = _key(req, vocab, seq_len, truncate, head_tokens)
     path = vcache.cache_path(key)
     if use_cache:
         atomic.clean_stale(path.parent)  # cache writes that were killed midway

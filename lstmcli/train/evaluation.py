@@ -39,19 +39,39 @@ def evaluate_run(
         req = DataRequest(name_or_path=dataset, data=data, seed=seed)
     if limit is not None:
         req = req.replace(eval_limit=limit)
-    loaded = datasets.load_labelled(req, progress=progress)
-    split, name = (loaded.test, "test") if loaded.test is not None else (loaded.val, "validation")
-    if list(loaded.label_names) != list(run.label_names):
-        raise DataError(
-            f"labels of {req.name_or_path} {loaded.label_names} differ from the run's {run.label_names}"
+    ids = _cached_ids(run, req) if dataset is None and limit is None else None
+    if ids is None:
+        loaded = datasets.load_labelled(req, progress=progress)
+        split, name = (
+            (loaded.test, "test") if loaded.test is not None else (loaded.val, "validation")
         )
+        if list(loaded.label_names) != list(run.label_names):
+            raise DataError(
+                f"labels of {req.name_or_path} {loaded.label_names} differ from the run's {run.label_names}"
+            )
+        ids = run.encode(split.texts), split.labels, name
+    enc, labels, name = ids
     model = inference_graph(run.load_model(), run.spec)
-    enc = run.encode(split.texts)
     probs, seconds = predict_encoded(model, enc, run.seq_len, speed)
-    m = metrics.compute(probs, split.labels, run.label_names).to_dict()
+    m = metrics.compute(probs, labels, run.label_names).to_dict()
     m["eval_seconds"] = round(seconds, 3)
-    m["eval_samples_per_s"] = round(len(split.texts) / seconds, 1) if seconds > 0 else None
-    return Evaluation(m, name, req.name_or_path, probs, split.labels)
+    m["eval_samples_per_s"] = round(len(enc) / seconds, 1) if seconds > 0 else None
+    return Evaluation(m, name, req.name_or_path, probs, labels)
+
+
+def _cached_ids(run: Run, req: DataRequest) -> tuple[Any, np.ndarray, str] | None:
+    """The run's own test split (validation split without one) as ``train`` vectorised and
+    cached it: the same texts (the cache key covers the data files' sizes and times, the
+    split, vocabulary size, length and truncation) encoded with the same vocabulary (checked
+    word for word), so ``evaluate`` neither unpacks the dataset nor encodes it again."""
+    from lstmcli.data.prepare import cached
+
+    spec = run.spec
+    vec = cached(req, spec.vocab, spec.seq_len, spec.truncate, spec.head_tail[0])
+    if vec is None or vec.vocabulary != run.vocabulary or vec.label_names != run.label_names:
+        return None
+    split, name = (vec.test, "test") if vec.test is not None else (vec.val, "validation")
+    return split.enc, split.labels, name
 
 
 def predict_texts(run: Run, texts: Sequence[str], speed: Speed) -> list[dict[str, Any]]:
