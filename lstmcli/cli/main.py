@@ -21,7 +21,6 @@ from typing import Any
 
 from lstmcli.cli.commands import COMMANDS, MODULES
 
-COMMAND_MODULES = MODULES  # every command line's first word (aliases too) -> its cli module
 HELP_ARGS = ([], ["--help"], ["-h"])
 
 
@@ -59,13 +58,14 @@ def listing(app: Any) -> Iterator[None]:
     """``app`` with a stand-in for every command of the table while the block runs: the
     same names, summaries and order as the whole app's, no parameters, no command module
     imported. The app's own commands are put back after."""
-    saved = list(app.registered_commands)
+    saved = app.registered_commands, app.registered_groups
+    app.registered_commands, app.registered_groups = [], []
     for name, entry in COMMANDS.items():
         app.command(name, help=entry.summary)(_nothing)
     try:
         yield
     finally:
-        app.registered_commands = saved
+        app.registered_commands, app.registered_groups = saved
 
 
 def main() -> None:
