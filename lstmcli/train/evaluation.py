@@ -30,8 +30,6 @@ def evaluate_run(
 ) -> Evaluation:  # fmt: skip
     """Metrics on the run's own test split (default), or on another dataset's test split.
     ``progress(done, total)`` follows a download of IMDB, if one is needed."""
-    from lstmcli.data import datasets
-
     if dataset is None:
         req = run.data_request(data)
     else:
@@ -39,18 +37,8 @@ def evaluate_run(
         req = DataRequest(name_or_path=dataset, data=data, seed=seed)
     if limit is not None:
         req = req.replace(eval_limit=limit)
-    ids = _cached_ids(run, req) if dataset is None and limit is None else None
-    if ids is None:
-        loaded = datasets.load_labelled(req, progress=progress)
-        split, name = (
-            (loaded.test, "test") if loaded.test is not None else (loaded.val, "validation")
-        )
-        if list(loaded.label_names) != list(run.label_names):
-            raise DataError(
-                f"labels of {req.name_or_path} {loaded.label_names} differ from the run's {run.label_names}"
-            )
-        ids = run.encode(split.texts), split.labels, name
-    enc, labels, name = ids
+    cached = _cached_ids(run, req) if dataset is None and limit is None else None
+    enc, labels, name = cached or _encoded(run, req, progress)
     model = inference_graph(run.load_model(), run.spec)
     probs, seconds = predict_encoded(model, enc, run.seq_len, speed)
     m = metrics.compute(probs, labels, run.label_names).to_dict()
@@ -59,18 +47,36 @@ def evaluate_run(
     return Evaluation(m, name, req.name_or_path, probs, labels)
 
 
+def _own_split(data: Any) -> tuple[Any, str]:
+    """The test split, or the validation split of data without one."""
+    return (data.test, "test") if data.test is not None else (data.val, "validation")
+
+
+def _encoded(run: Run, req: DataRequest, progress: Any) -> tuple[Any, np.ndarray, str]:
+    """The split's texts read from the dataset and encoded with the run's vocabulary."""
+    from lstmcli.data import datasets
+
+    loaded = datasets.load_labelled(req, progress=progress)
+    if list(loaded.label_names) != list(run.label_names):
+        raise DataError(
+            f"labels of {req.name_or_path} {loaded.label_names} differ from the run's {run.label_names}"
+        )
+    split, name = _own_split(loaded)
+    return run.encode(split.texts), split.labels, name
+
+
 def _cached_ids(run: Run, req: DataRequest) -> tuple[Any, np.ndarray, str] | None:
-    """The run's own test split (validation split without one) as ``train`` vectorised and
-    cached it: the same texts (the cache key covers the data files' sizes and times, the
-    split, vocabulary size, length and truncation) encoded with the same vocabulary (checked
-    word for word), so ``evaluate`` neither unpacks the dataset nor encodes it again."""
+    """The run's own split as ``train`` vectorised and cached it: the same texts (the cache
+    key covers the data files' sizes and times, the split, vocabulary size, length and
+    truncation) encoded with the same vocabulary (checked word for word), so ``evaluate``
+    neither unpacks the dataset nor encodes it again."""
     from lstmcli.data.prepare import cached
 
     spec = run.spec
     vec = cached(req, spec.vocab, spec.seq_len, spec.truncate, spec.head_tail[0])
     if vec is None or vec.vocabulary != run.vocabulary or vec.label_names != run.label_names:
         return None
-    split, name = (vec.test, "test") if vec.test is not None else (vec.val, "validation")
+    split, name = _own_split(vec)
     return split.enc, split.labels, name
 
 
