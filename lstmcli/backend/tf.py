@@ -138,9 +138,37 @@ def _stderr_silenced() -> Iterator[None]:
         os.close(devnull)
 
 
+# Keras imports scikit-learn (for its keras.wrappers SKLearn classes) and matplotlib.pyplot
+# (for keras.visualization) whenever they are installed, each inside `try: import ... except
+# ImportError`. lstmcli calls neither, and they were 0.8 s and 0.25 s of each TensorFlow start
+# on a 2-core machine (`python -X importtime -c "import tensorflow"`: 3.6-4.0 s with them,
+# 2.65-2.8 s without), paid by every `train`, `evaluate`, `predict` and `inspect`. While
+# Keras loads they are marked absent (None in sys.modules: Python's documented way to make
+# an import raise ImportError), then unmarked, so that a later import of either works as
+# usual; only keras.wrappers and keras.visualization see them missing. Checked against the
+# Keras versions pyproject.toml allows (tests/test_tf_import.py).
+KERAS_EXTRAS_LEFT_OUT = ("sklearn", "matplotlib.pyplot")
+
+
+@contextlib.contextmanager
+def _keras_extras_left_out() -> Iterator[None]:
+    if "keras" in sys.modules:
+        yield
+        return
+    marked = [name for name in KERAS_EXTRAS_LEFT_OUT if name not in sys.modules]
+    for name in marked:
+        sys.modules[name] = None  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        for name in marked:
+            if sys.modules.get(name, 0) is None:
+                del sys.modules[name]
+
+
 def tensorflow() -> ModuleType:
     _quiet()
-    with _stderr_silenced():
+    with _stderr_silenced(), _keras_extras_left_out():
         import tensorflow as tf
 
     return tf
@@ -148,7 +176,7 @@ def tensorflow() -> ModuleType:
 
 def keras() -> ModuleType:
     _quiet()
-    with _stderr_silenced():
+    with _stderr_silenced(), _keras_extras_left_out():
         import keras
         import tensorflow  # noqa: F401  (keras imports it lazily; load the C++ side quietly now)
 
