@@ -1,4 +1,6 @@
-"""Learn word vectors from raw text: skip-gram with negative sampling (word2vec), in TensorFlow.
+"""Learn word vectors from raw text: skip-gram with negative sampling (word2vec), in TensorFlow
+(``--method skipgram``; ``--method word2vec`` hands the same objective to gensim, see
+``embed/word2vec.py``).
 
 The vocabulary and token ids come from ``textpipe`` (the same ones ``train`` uses), so the
 vectors line up with a later classifier's Embedding layer word for word.
@@ -16,72 +18,19 @@ Only the rows a batch touches are updated ("lazy" Adam), so a step costs the sam
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from lstmcli.backend.tf import tensorflow
-from lstmcli.core.errors import DataError, UsageError
-
-METHODS = ("skipgram",)
-Progress = Callable[[int, int, dict[str, Any]], None]
-MAX_TOKENS_PER_TEXT = 100_000  # no cut at seq_len here: the whole text is context
-
-
-@dataclass(frozen=True)
-class PretrainSettings:
-    method: str = "skipgram"
-    dim: int = 32
-    vocab: int = 10000
-    epochs: int = 2
-    window: int = 4
-    negatives: int = 5
-    subsample: float = 1e-4  # t in word2vec's keep probability; 0 keeps every token
-    batch_size: int = 4096
-    learning_rate: float = 0.05  # Adam; decays linearly to 5% of it over the run
-    seed: int = 0
-    chunk_tokens: int = 400_000  # texts are turned into pairs this many tokens at a time
-
-    def check(self) -> None:
-        if self.method not in METHODS:
-            raise UsageError(f"--method: {self.method!r} is not one of {', '.join(METHODS)}")
-        for name in ("dim", "epochs", "window", "negatives", "batch_size", "chunk_tokens"):
-            if getattr(self, name) < 1:
-                raise UsageError(f"--{name.replace('_', '-')}: must be ≥ 1")
-        if self.vocab < 3:
-            raise UsageError("--vocab: must be ≥ 3 (index 0 is padding, 1 the unknown word)")
-        if not 0 <= self.subsample < 1:
-            raise UsageError(f"--subsample: {self.subsample} is not allowed; use 0 ≤ t < 1")
-        if not self.learning_rate > 0:
-            raise UsageError("--lr: the learning rate must be > 0")
-
-
-@dataclass
-class PretrainResult:
-    vocabulary: list[str]  # index 0 = padding "", 1 = "[UNK]", as textpipe makes it
-    vectors: np.ndarray  # float32 (len(vocabulary), dim); row 0 is zeros
-    counts: np.ndarray  # int64 occurrences of each vocabulary word in the texts
-    seconds: float
-    pairs: int  # (centre, context) pairs trained on, all epochs
-    loss: float  # mean loss of the last epoch
-    texts: int
-    tokens: int  # tokens in the texts (each epoch subsamples them)
-    settings: PretrainSettings
-    history: list[dict[str, float]] = field(default_factory=list)  # one entry per epoch
-
-    @property
-    def dim(self) -> int:
-        return int(self.vectors.shape[1])
-
-    def save(self, path: str | Path) -> None:
-        """Write a word2vec ``.vec`` file (every word but the padding token)."""
-        from lstmcli.embed.vectors import write_vectors
-
-        write_vectors(path, self.vocabulary[1:], self.vectors[1:])
-
+from lstmcli.core.errors import DataError
+from lstmcli.embed.settings import (
+    MAX_TOKENS_PER_TEXT,
+    PretrainResult,
+    PretrainSettings,
+    Progress,
+)
 
 # --------------------------------------------------------------------------- pairs (NumPy)
 
@@ -142,7 +91,7 @@ class _SkipGram:
         self.m = [tf.Variable(tf.zeros((vocab, dim))) for _ in self.tables]
         self.v = [tf.Variable(tf.zeros((vocab, dim))) for _ in self.tables]
         self.step = tf.Variable(0.0)
-        self.lr = tf.Variable(s.learning_rate, dtype=tf.float32)
+        self.lr = tf.Variable(s.lr, dtype=tf.float32)
         self.cdf = tf.constant(np.cumsum(noise / noise.sum()), tf.float32)
         self.gen = tf.random.Generator.from_seed(s.seed)
         self.k, self.batch = float(s.negatives), s.batch_size
@@ -234,19 +183,15 @@ def pretrain(
     counts = np.bincount(enc.ids, minlength=v).astype(np.int64)
     if len(enc.ids) < 2 or v < 3:
         raise DataError(f"the {n:,} texts have too few words ({len(enc.ids)}) to learn vectors")
-    keep = keep_probability(counts, s.subsample)
-    model = _SkipGram(v, s.dim, counts.astype(np.float64) ** 0.75, s)
-    rng = np.random.default_rng(s.seed)
-    history: list[dict[str, float]] = []
-    pairs_total, loss = 0, float("nan")
-    for epoch in range(1, s.epochs + 1):
-        epoch_start = time.perf_counter()
-        loss, epoch_pairs = _epoch(model, enc, keep, s, rng, epoch, pairs_total, report)
-        pairs_total += epoch_pairs
-        history.append({"epoch": epoch, "loss": loss, "pairs": epoch_pairs,
-                        "seconds": time.perf_counter() - epoch_start})  # fmt: skip
-    vectors = model.tables[0].numpy().astype(np.float32)
-    vectors[0] = 0.0
+    if s.method == "word2vec":
+        import os
+
+        from lstmcli.embed.word2vec import train_word2vec
+
+        vectors, history = train_word2vec(enc, vocabulary, counts, s, os.cpu_count() or 1, report)
+        pairs_total, loss = None, None
+    else:
+        vectors, history, pairs_total, loss = _train_skipgram(enc, counts, s, report)
     return PretrainResult(
         vocabulary=vocabulary,
         vectors=vectors,
@@ -261,6 +206,26 @@ def pretrain(
     )
 
 
+def _train_skipgram(
+    enc: Any, counts: np.ndarray, s: PretrainSettings, report: Progress
+) -> tuple[np.ndarray, list[dict[str, Any]], int, float]:
+    """This module's skip-gram: (vectors, history, pairs trained, last epoch's mean loss)."""
+    keep = keep_probability(counts, s.subsample)
+    model = _SkipGram(len(counts), s.dim, counts.astype(np.float64) ** 0.75, s)
+    rng = np.random.default_rng(s.seed)
+    history: list[dict[str, Any]] = []
+    pairs_total, loss = 0, float("nan")
+    for epoch in range(1, s.epochs + 1):
+        epoch_start = time.perf_counter()
+        loss, epoch_pairs = _epoch(model, enc, keep, s, rng, epoch, pairs_total, report)
+        pairs_total += epoch_pairs
+        history.append({"epoch": epoch, "loss": loss, "pairs": epoch_pairs,
+                        "seconds": time.perf_counter() - epoch_start})  # fmt: skip
+    vectors = model.tables[0].numpy().astype(np.float32)
+    vectors[0] = 0.0
+    return vectors, history, pairs_total, loss
+
+
 def _epoch(
     model: _SkipGram, enc: Any, keep: np.ndarray, s: PretrainSettings, rng: np.random.Generator,
     epoch: int, pairs_before: int, report: Progress,
@@ -273,7 +238,7 @@ def _epoch(
         ids = np.concatenate([enc.row(int(i)) for i in chunk])
         text_of = np.repeat(np.arange(len(chunk)), lengths[chunk])
         centres, contexts = skipgram_pairs(ids, text_of, s.window, rng, keep)
-        model.lr.assign(s.learning_rate * max(0.05, 1.0 - done / total))
+        model.lr.assign(s.lr * max(0.05, 1.0 - done / total))
         if len(centres):
             loss_sum += float(model.run_chunk(centres, contexts)) * len(centres)
             pairs += len(centres)

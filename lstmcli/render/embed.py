@@ -46,7 +46,9 @@ class PretrainProgress:
         if phase in _PHASES:
             self.progress.update(self.task, description=_PHASES[phase], total=None, stats="")
             return
-        stats = f"texts  loss {logs.get('loss', float('nan')):.4f}  {logs.get('pairs', 0):,} pairs"
+        stats = "texts"
+        if logs.get("loss") is not None:  # word2vec (gensim) reports neither
+            stats += f"  loss {logs['loss']:.4f}  {logs.get('pairs', 0):,} pairs"
         self.progress.update(
             self.task,
             description=f"epoch {logs.get('epoch', '?')}",
@@ -54,6 +56,9 @@ class PretrainProgress:
             total=total,
             stats=stats,
         )
+
+
+ENGINES = {"skipgram": "TensorFlow", "word2vec": "gensim"}
 
 
 def render_pretrain(
@@ -70,15 +75,16 @@ def render_pretrain(
         rate = result.tokens / row["seconds"] if row["seconds"] else 0.0
         table.add_row(
             str(row["epoch"]),
-            f"{row['loss']:.4f}",
-            f"{int(row['pairs']):,}",
+            "–" if row["loss"] is None else f"{row['loss']:.4f}",
+            "–" if row["pairs"] is None else f"{int(row['pairs']):,}",
             f"{row['seconds']:.1f}",
             f"{rate:,.0f}",
         )
     console.print(table)
     console.print(
-        f"{result.texts:,} texts, {result.tokens:,} tokens; window {s.window}, {s.negatives} "
-        f"negatives, subsample {s.subsample:g}, seed {s.seed}",
+        f"{result.texts:,} texts, {result.tokens:,} tokens; method {s.method} ({ENGINES[s.method]}); "
+        f"window {s.window}, {s.negatives} "
+        f"negatives, subsample {s.subsample:g}, learning rate {s.lr:g}, seed {s.seed}",
         markup=False,
     )
     if neighbours:

@@ -25,6 +25,7 @@ from lstmcli.model.spec import ModelSpec
 SETTING_KEYS = {
     "vocab": "vocab", "epochs": "epochs", "window": "window", "negatives": "negatives",
     "subsample": "subsample", "lr": "learning_rate", "batch_size": "batch_size",
+    "method": "method",
 }  # fmt: skip
 
 
@@ -43,7 +44,7 @@ def vectors_path(req: DataRequest, settings: Any) -> Path:
 
 def pretrain_settings(table: dict[str, Any], spec: ModelSpec, seed: int) -> Any:
     """PretrainSettings from a recipe's [pretrain] table, at the model's embedding width."""
-    from lstmcli.embed.pretrain import PretrainSettings
+    from lstmcli.embed.settings import PretrainSettings
 
     fields = {SETTING_KEYS[k]: v for k, v in table.items() if k in SETTING_KEYS}
     fields.setdefault("vocab", spec.vocab)
@@ -70,7 +71,8 @@ def ensure_vectors(
     from lstmcli.embed.pretrain import pretrain
 
     texts = corpus_for(req, progress=download)
-    stage(f"pretraining {settings.dim}-wide word vectors on {len(texts):,} texts (skip-gram)")
+    how = "gensim's word2vec" if settings.method == "word2vec" else "skip-gram"
+    stage(f"pretraining {settings.dim}-wide word vectors on {len(texts):,} texts ({how})")
     result = pretrain(texts, settings, progress or (lambda *_a: None))
     path.parent.mkdir(parents=True, exist_ok=True)
     result.save(path)  # written to a temporary name and renamed into place

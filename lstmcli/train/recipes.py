@@ -6,7 +6,7 @@ names, as in ``--config``) and a ``[train]`` table (the training flag names belo
 ``val-by`` and ``val-split``: the validation split a recipe is tuned on belongs to it), and optionally a
 ``[pretrain]`` table: skip-gram word vectors learnt before training, at the model's embedding
 width, with ``lstmcli pretrain``'s flag names (``vocab``, ``epochs``, ``window``, ``negatives``,
-``subsample``, ``lr``, ``batch-size``) and ``fine-tune`` (train the embedding from them; else it
+``subsample``, ``lr``, ``batch-size``, ``method``) and ``fine-tune`` (train the embedding from them; else it
 stays fixed). See ``train/pretrained.py``. Flags given on the command line override it.
 
 >>> "strong" in available()
@@ -36,6 +36,7 @@ DATA_KEYS: dict[str, tuple[type, ...]] = {"val_by": (str,), "val_split": (float,
 PRETRAIN_KEYS: dict[str, tuple[type, ...]] = {
     "vocab": (int,), "epochs": (int,), "window": (int,), "negatives": (int,),
     "subsample": (int, float), "lr": (int, float), "batch_size": (int,), "fine_tune": (bool,),
+    "method": (str,),
 }  # fmt: skip
 
 
@@ -126,5 +127,13 @@ def _check_pretrain(source: str, table: dict[str, Any]) -> None:
             raise UsageError(
                 f"--recipe: {source}: [pretrain] {flag} = {value!r} has the wrong type"
             )
-        if key not in ("fine_tune", "subsample") and not value > 0:
+        if key == "method":
+            from lstmcli.embed.settings import METHODS
+
+            if value not in METHODS:
+                allowed = " or ".join(METHODS)
+                raise UsageError(
+                    f"--recipe: {source}: [pretrain] method = {value!r}; use {allowed}"
+                )
+        elif key not in ("fine_tune", "subsample") and not value > 0:
             raise UsageError(f"--recipe: {source}: [pretrain] {flag} = {value!r} must be above 0")
