@@ -1,6 +1,8 @@
 """Learn word vectors from raw text: skip-gram with negative sampling (word2vec), in TensorFlow
 (``--method skipgram``; ``--method word2vec`` hands the same objective to gensim, see
-``embed/word2vec.py``).
+``embed/word2vec.py``). This loop stays the default beside gensim because it is seeded end to
+end (gensim's threads update shared rows in no fixed order) and because it is the lecture's
+algorithm written out where a learner can read it; gensim is ~3x as fast.
 
 The vocabulary and token ids come from ``textpipe`` (the same ones ``train`` uses), so the
 vectors line up with a later classifier's Embedding layer word for word.
