@@ -52,3 +52,13 @@ def make_run(
     write_run_files(folder, spec, list(vocabulary), list(labels), extra)
     save_model(model, folder / "model.keras")
     return folder
+
+
+def toy_corpus(n: int = 600, seed: int = 0) -> list[str]:
+    """Texts about fruit or about vehicles, never both: words of a topic share contexts."""
+    rng = np.random.default_rng(seed)
+    topics = [
+        ["apple", "banana", "cherry", "grape", "mango"],
+        ["car", "truck", "bus", "train", "bike"],
+    ]
+    return [" ".join(rng.choice(topics[i % 2], 20)) for i in range(n)]

@@ -13,6 +13,7 @@ from lstmcli.cli.main import app
 from lstmcli.core.errors import DataError, UsageError
 from lstmcli.embed.pretrain import PretrainSettings, keep_probability, pretrain, skipgram_pairs
 from lstmcli.embed.vectors import WordVectors, nearest, read_vectors
+from tests.helpers import toy_corpus
 
 runner = CliRunner()
 
@@ -53,16 +54,6 @@ def test_bad_settings() -> None:
         pretrain(["a b"], PretrainSettings(window=0))
     with pytest.raises(DataError, match="no texts"):
         pretrain([], PretrainSettings())
-
-
-def toy_corpus(n: int = 600, seed: int = 0) -> list[str]:
-    """Texts about fruit or about vehicles, never both: words of a topic share contexts."""
-    rng = np.random.default_rng(seed)
-    topics = [
-        ["apple", "banana", "cherry", "grape", "mango"],
-        ["car", "truck", "bus", "train", "bike"],
-    ]
-    return [" ".join(rng.choice(topics[i % 2], 20)) for i in range(n)]
 
 
 def test_toy_topics_are_learned() -> None:

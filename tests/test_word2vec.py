@@ -21,19 +21,10 @@ from lstmcli.embed import word2vec
 from lstmcli.embed.pretrain import pretrain
 from lstmcli.embed.settings import PretrainSettings
 from lstmcli.embed.vectors import WordVectors, nearest, read_vectors
+from tests.helpers import toy_corpus
 
 pytest.importorskip("gensim")
 runner = CliRunner()
-
-
-def toy_corpus(n: int = 600, seed: int = 0) -> list[str]:
-    """Texts about fruit or about vehicles, never both: words of a topic share contexts."""
-    rng = np.random.default_rng(seed)
-    topics = [
-        ["apple", "banana", "cherry", "grape", "mango"],
-        ["car", "truck", "bus", "train", "bike"],
-    ]
-    return [" ".join(rng.choice(topics[i % 2], 20)) for i in range(n)]
 
 
 def test_word_lists_are_the_encoded_texts_as_words_without_the_unknown_word() -> None:
