@@ -65,7 +65,7 @@ class PretrainResult:
     texts: int
     tokens: int  # tokens in the texts (each epoch subsamples them)
     settings: PretrainSettings
-    history: list[dict[str, float]] = field(default_factory=list)  # one entry per epoch
+    history: list[dict[str, Any]] = field(default_factory=list)  # one entry per epoch
 
     @property
     def dim(self) -> int:
