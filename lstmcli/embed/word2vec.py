@@ -22,11 +22,14 @@ from __future__ import annotations
 
 import time
 import zlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from lstmcli.core.errors import UsageError
+
+if TYPE_CHECKING:
+    from lstmcli.embed.settings import PretrainSettings
 
 GENSIM_MISSING = (
     "--method word2vec needs the gensim package; install it with pip install gensim "
@@ -51,7 +54,12 @@ def word_lists(enc: Any, vocabulary: list[str]) -> list[list[str]]:
 
 
 def train_word2vec(
-    enc: Any, vocabulary: list[str], counts: np.ndarray, s: Any, threads: int, report: Any
+    enc: Any,
+    vocabulary: list[str],
+    counts: np.ndarray,
+    s: PretrainSettings,
+    threads: int,
+    report: Any,
 ) -> tuple[np.ndarray, list[dict[str, Any]]]:
     """(vectors, one history row per epoch) for ``vocabulary`` (row 0, padding, is zeros;
     the unknown word and any word that never occurs keep a seeded starting vector)."""
