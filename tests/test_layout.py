@@ -84,6 +84,18 @@ def test_tf_data_batches_equal_the_numpy_layout(layout: str) -> None:
         np.testing.assert_array_equal(y[:, 0], labels[batch.index].astype("float32"))
 
 
+def test_tf_data_pipeline_has_no_autotuning_thread() -> None:
+    """Deleting an iterator whose autotuner is asleep waits for it to wake, up to 60 s in
+    TensorFlow 2.21 (bench/tfdata_teardown.py measures it): the training pipeline runs
+    without one, with fixed parallelism instead."""
+    enc = texts(12, seed=4)
+    plan = plan_batches(enc.lengths, 4, bucket_lengths(24), np.random.default_rng(0))
+    index, lengths = stack_plans([plan], 4)
+    ds = make_dataset(VectorSplit(enc, np.zeros(12)), ModelSpec(**COMMON), index, lengths, "front")
+    assert ds.options().autotune.enabled is False
+    assert len(list(ds.as_numpy_iterator())) == len(plan)
+
+
 @pytest.mark.slow
 def test_training_with_the_gpu_layout_gives_the_same_model(tmp_path) -> None:
     """The GPU path's batches (end padding, no XLA), run here on the CPU, train the same
