@@ -16,6 +16,7 @@ import sys
 import warnings
 from collections.abc import Iterator
 from types import ModuleType
+from typing import Any
 
 from lstmcli.core.errors import LstmcliWarning, UsageError
 
@@ -181,3 +182,13 @@ def keras() -> ModuleType:
         import tensorflow  # noqa: F401  (keras imports it lazily; load the C++ side quietly now)
 
     return keras
+
+
+def untuned(dataset: Any) -> Any:
+    """``dataset`` without tf.data's autotuning thread. That thread sleeps between its passes
+    for a period that doubles up to 60 s (TensorFlow 2.21), and deleting an iterator waits
+    for it to wake: the end of a ``fit`` stalled 37-41 s in 5 of 11 runs of the lecture LSTM
+    (bench/tfdata_teardown.py shows it on a bare pipeline). Callers set their parallelism."""
+    options = tensorflow().data.Options()
+    options.autotune.enabled = False
+    return dataset.with_options(options)

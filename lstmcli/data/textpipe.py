@@ -77,10 +77,10 @@ class Encoded:
 def adapt_vocabulary(texts: Sequence[str], vocab_size: int, batch: int = 1024) -> list[str]:
     """Learn the ``vocab_size`` most frequent tokens (index 0 = padding, 1 = unknown)."""
     tf = tensorflow()
-    from lstmcli.backend.tf import keras
+    from lstmcli.backend.tf import keras, untuned
 
     layer = keras().layers.TextVectorization(max_tokens=vocab_size, standardize=standardize)
-    layer.adapt(tf.data.Dataset.from_tensor_slices(list(texts)).batch(batch))
+    layer.adapt(untuned(tf.data.Dataset.from_tensor_slices(list(texts)).batch(batch)))
     return [str(t) for t in layer.get_vocabulary()]
 
 

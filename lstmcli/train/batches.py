@@ -66,7 +66,7 @@ def make_dataset(
 ) -> Any:
     """(token ids, targets) batches: row ``index[i]`` padded to ``lengths[i]`` at the front,
     or after the text with ``layout="end"`` (masked input on a GPU, for cuDNN)."""
-    from lstmcli.backend.tf import tensorflow
+    from lstmcli.backend.tf import tensorflow, untuned
 
     tf = tensorflow()
     enc = split.enc.nonempty()  # no all-padding row: see textpipe.pad_batch
@@ -97,9 +97,6 @@ def make_dataset(
     # Each worker builds the same batches and keeps its share of every one (the dataset
     # reads no files, so sharding by file cannot apply).
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-    # No autotuning thread: TensorFlow 2.21's tf.data autotuner sleeps between its passes for
-    # a period that doubles up to 60 s, and deleting the iterator at the end of ``fit`` waits
-    # for it to wake (measured: 37-41 s after the last epoch in 5 of 11 runs of the lecture LSTM).
-    # Two parallel batch builders and a buffer of two batches keep the step fed as well.
-    options.autotune.enabled = False
-    return ds.with_options(options).prefetch(2)
+    # Two batch builders and two batches ahead keep the step fed; no autotuning thread
+    # (``backend.tf.untuned``: deleting an autotuned iterator could stall the end of ``fit``).
+    return untuned(ds.with_options(options)).prefetch(2)
