@@ -4,8 +4,8 @@
 period that doubles (10 ms, 20 ms, ... up to 60 s in TensorFlow 2.21). Deleting the iterator
 waits for that thread, and the wait is not always cut short: the end of a ``fit`` whose
 pipeline was autotuned could stall for most of a minute (37-41 s after the last epoch of the
-lecture LSTM in 5 of 11 runs). lstmcli's training pipeline turns autotuning off
-(``train/batches.make_dataset``); this script shows the effect on a bare pipeline.
+lecture LSTM in 5 of 11 runs). lstmcli builds its pipelines without autotuning
+(``backend/tf.untuned``); this script shows the effect on a bare pipeline.
 
 Usage:
   python bench/tfdata_teardown.py [--seconds 3] [--trials 5]
