@@ -134,9 +134,9 @@ def _probe_tensorflow(tf: Any, env: Environment) -> None:
 
 
 def _threads() -> dict[str, Any]:
-    from lstmcli.core.threads import blas_threads
+    from lstmcli.core.threads import blas_threads, usable_cores
 
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = usable_cores()
     out: dict[str, Any] = {"cores": cores}
     for var in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
         if os.environ.get(var):

@@ -9,7 +9,16 @@ Accelerate), where a hand-written ctypes lookup finds only the OpenBLAS it was w
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the OS has one: a container
+    or ``taskset`` can allow fewer than ``os.cpu_count()`` reports)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
 
 
 @contextlib.contextmanager

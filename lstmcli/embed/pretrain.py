@@ -186,11 +186,10 @@ def pretrain(
     if len(enc.ids) < 2 or v < 3:
         raise DataError(f"the {n:,} texts have too few words ({len(enc.ids)}) to learn vectors")
     if s.method == "word2vec":
-        import os
-
+        from lstmcli.core.threads import usable_cores
         from lstmcli.embed.word2vec import train_word2vec
 
-        vectors, history = train_word2vec(enc, vocabulary, counts, s, os.cpu_count() or 1, report)
+        vectors, history = train_word2vec(enc, vocabulary, counts, s, usable_cores(), report)
         pairs_total, loss = None, None
     else:
         vectors, history, pairs_total, loss = _train_skipgram(enc, counts, s, report)

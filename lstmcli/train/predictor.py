@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from lstmcli.core.threads import usable_cores
 from lstmcli.data.batching import bucket_lengths, plan_batches
 from lstmcli.data.textpipe import Encoded, pad_batch
 
@@ -29,7 +30,7 @@ class Speed:
 
 
 def eval_workers() -> int:
-    return max(1, min(4, os.cpu_count() or 1))
+    return max(1, min(4, usable_cores()))
 
 
 def eval_threads() -> None:
@@ -40,7 +41,7 @@ def eval_threads() -> None:
 
     if "tensorflow" in sys.modules:  # too late to matter (and tests run in one process)
         return
-    cores = os.cpu_count() or 1
+    cores = usable_cores()
     os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(max(1, cores // eval_workers())))
 
 
