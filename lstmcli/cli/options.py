@@ -40,6 +40,15 @@ FusedFlag = Annotated[
         rich_help_panel=SpeedPanel,
     ),
 ]
+SplitStepFlag = Annotated[
+    bool,
+    typer.Option(
+        "--split-step/--no-split-step",
+        help="On one CPU with XLA, compute each batch's gradient in parts on the cores at once "
+        "(a leaner step than Keras's; equal to it to float rounding). See the README's Speed section.",
+        rich_help_panel=SpeedPanel,
+    ),
+]
 BucketingFlag = Annotated[
     bool,
     typer.Option(

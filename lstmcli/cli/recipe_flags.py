@@ -84,7 +84,7 @@ _FIELDS = {
                                    "text_col", "label_col")},
     **{n: (f"train.{n}",) for n in ("epochs", "batch_size", "optimizer", "lr", "patience",
                                     "checkpoint_every", "xla", "eval_batch_size", "batching",
-                                    "lr_schedule", "clipnorm", "fused")},
+                                    "lr_schedule", "clipnorm", "fused", "split_step")},
     "bucketing": ("train.batching",),
     "embedding_from": ("embedding",), "freeze_embedding": ("embedding",),
 }  # fmt: skip

@@ -23,6 +23,7 @@ from lstmcli.cli.options import (
     FusedFlag,
     QuietFlag,
     SpeedPanel,
+    SplitStepFlag,
     XlaFlag,
     model_options,
 )
@@ -79,6 +80,7 @@ def train_cmd(
         help="Same as --batching bucket (kept for older scripts).")] = False,
     xla: XlaFlag = True,
     fused: FusedFlag = True,
+    split_step: SplitStepFlag = True,
     eval_batch_size: EvalBatchSize = 256,
     cache: Annotated[bool, typer.Option("--cache/--no-cache", help="Reuse vectorised data from earlier runs.", rich_help_panel=SpeedPanel)] = True,
     tensorboard: Annotated[Path | None, _t("--tensorboard", help="Also write TensorBoard logs (loss, accuracy, val_*) to DIR; needs the tensorboard package.")] = None,
@@ -117,7 +119,7 @@ def train_cmd(
         epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, seed=seed,
         patience=patience, checkpoint_every=checkpoint_every, bucketing=bucketing,
         batching=batching, xla=xla, eval_batch_size=eval_batch_size, lr_schedule=lr_schedule,
-        clipnorm=clipnorm, fused=fused,
+        clipnorm=clipnorm, fused=fused, split_step=split_step,
     )  # fmt: skip
     cfg = cluster.global_batch(TrainConfig(**{**settings, **recipe_train(ctx, chosen)}))
     callbacks = tensorboard_callbacks(tensorboard) if cluster.is_chief else []

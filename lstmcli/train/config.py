@@ -38,6 +38,9 @@ class TrainConfig:
     clipnorm: float | None = None  # clip each gradient to this L2 norm
     # On a CPU, run stacked layers and pooling as one loop (backend/fused.py); a GPU keeps cuDNN.
     fused: bool = True
+    # On one CPU with XLA, each batch's gradient in parts on the cores at once, from a leaner
+    # step than Keras's (backend/split_step.py: equal to Keras's step to float rounding).
+    split_step: bool = True
 
     def __post_init__(self) -> None:
         for name, low in _LOWEST.items():
@@ -66,7 +69,7 @@ TRAIN_TYPES: dict[str, tuple[type, ...]] = {
     "epochs": (int,), "batch_size": (int,), "optimizer": (str,), "lr": (float, int, _N),
     "seed": (int,), "patience": (int, _N), "checkpoint_every": (int,), "bucketing": (bool,),
     "xla": (bool,), "eval_batch_size": (int,), "batching": (str,), "lr_schedule": (str,),
-    "clipnorm": (float, int, _N), "fused": (bool,),
+    "clipnorm": (float, int, _N), "fused": (bool,), "split_step": (bool,),
 }  # fmt: skip
 _LOWEST = {"epochs": 1, "batch_size": 1, "seed": 0, "patience": 1, "checkpoint_every": 0,
            "eval_batch_size": 1, "lr": 0}  # fmt: skip

@@ -124,8 +124,21 @@ def _build(
         infer = inference_model(model, spec, cluster.gpu) if cfg.fused else model
         if cfg.fused and not cluster.gpu:
             model = training_model(model, spec) or model
-        compile_model(model, spec, dataclasses.replace(cfg, xla=cluster.xla(spec, cfg.xla)), steps)
+        xla = cluster.xla(spec, cfg.xla)
+        compile_model(model, spec, dataclasses.replace(cfg, xla=xla), steps)
+        if cfg.split_step and xla and cluster.kind == "one" and not cluster.gpu:
+            _split(model, spec)
     return model, infer
+
+
+def _split(model: Any, spec: ModelSpec) -> None:
+    """Keras's compiled step swapped for ``backend.split_step``'s where it equals it: no
+    dropout (each part would draw the same masks)."""
+    from lstmcli.backend import split_step
+    from lstmcli.core.threads import usable_cores
+
+    if not (spec.dropout or spec.recurrent_dropout or spec.embedding_dropout):
+        split_step.install(model, spec.classes, split_step.parts_for(usable_cores()))
 
 
 def _batches(cb: TrainCallback, last: int, layout: str) -> Any:
