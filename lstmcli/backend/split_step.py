@@ -20,11 +20,13 @@ summing them, which a dense gradient would not). ``tests/test_split_step.py`` ho
 weights after several steps equal to Keras's step to float rounding, for one-way, stacked,
 pooled and bidirectional models, GRU and SimpleRNN.
 
-Measured (``bench/split_step.py``, the lecture LSTM, batch 32, masked, this 2-core machine):
-at 256 steps Keras's step 16.6–17.9 ms, this step in one part 13.1–17.2 ms, in two parts
-11.4–13.0 ms; at 500 steps 41.7–42.9 ms against 20.5–24.5 ms in two parts. Part of the gain
-is not the second core: Keras's single program is slower than these three on one core too,
-most at long batches (its cost per step grows past ~400 steps; the parts' does not).
+Measured (``python bench/split_step.py lstm bilstm``: batch 32, a quarter of the rows padded,
+this 2-core machine, one run; Keras's step → two parts): the lecture LSTM 9.96 → 8.43 ms at
+128 steps, 17.0 → 12.8 ms at 256, 38.0 → 22.2 ms at 500 (1.18×, 1.33×, 1.71×); a Bi-LSTM
+15.9 → 13.3, 27.3 → 21.8, 53.2 → 40.1 ms (1.19×, 1.25×, 1.33×). In one part the LSTM's step
+is faster than Keras's too (1.07–1.48×: Keras's one program costs more per time step past
+~400 steps), the Bi-LSTM's slower (0.72–0.96×), so ``train`` uses the step only where there
+are two cores or more.
 
 Used for a single CPU device with XLA, when every update the step makes is the optimizer's:
 not with dropout (each part would draw the same random masks), weight regularisers

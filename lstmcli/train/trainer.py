@@ -132,13 +132,15 @@ def _build(
 
 
 def _split(model: Any, spec: ModelSpec) -> None:
-    """Keras's compiled step swapped for ``backend.split_step``'s where it equals it: no
-    dropout (each part would draw the same masks)."""
+    """Keras's compiled step swapped for ``backend.split_step``'s where it equals it (no
+    dropout: each part would draw the same masks) and is faster (two cores or more: in one
+    part it is slower than Keras's for a Bi-LSTM, ``bench/split_step.py``)."""
     from lstmcli.backend import split_step
     from lstmcli.core.threads import usable_cores
 
-    if not (spec.dropout or spec.recurrent_dropout or spec.embedding_dropout):
-        split_step.install(model, spec.classes, split_step.parts_for(usable_cores()))
+    parts = split_step.parts_for(usable_cores())
+    if parts > 1 and not (spec.dropout or spec.recurrent_dropout or spec.embedding_dropout):
+        split_step.install(model, spec.classes, parts)
 
 
 def _batches(cb: TrainCallback, last: int, layout: str) -> Any:
