@@ -50,8 +50,9 @@ def parts_for(cores: int) -> int:
 
 
 def install(model: Any, classes: int, parts: int) -> bool:
-    """Compile ``model`` for this step (its optimizer kept) and make ``fit`` use it; False
-    (and the model left as it was) where the step would not equal Keras's."""
+    """Make ``fit`` train the just-compiled ``model`` (its loss: binary cross-entropy for one
+    class, else sparse categorical) with this step; False (and the model left as it was)
+    where the step would not equal Keras's."""
     if model.losses or not hasattr(model, "_loss_tracker") or model.optimizer is None:
         return False
     tf, k = tensorflow(), keras()
@@ -59,9 +60,8 @@ def install(model: Any, classes: int, parts: int) -> bool:
         loss_fn = k.losses.BinaryCrossentropy(reduction="sum")
     else:
         loss_fn = k.losses.SparseCategoricalCrossentropy(reduction="sum")
-    loss = "binary_crossentropy" if classes == 1 else "sparse_categorical_crossentropy"
     # The outer step is traced, not compiled: only a traced graph runs the parts at once.
-    model.compile(optimizer=model.optimizer, loss=loss, metrics=["accuracy"], jit_compile=False)
+    model.jit_compile = False
     if not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)
     part = tf.function(_part_fn(model, loss_fn), jit_compile=True)
