@@ -78,14 +78,14 @@ def test_parts_per_core_count() -> None:
     assert [split_step.parts_for(c) for c in (0, 1, 2, 3, 64)] == [1, 1, 2, 2, 2]
 
 
-def _split_used(tmp_path: Path, *flags: str) -> bool:
+def _split_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *flags: str) -> bool:
     """Whether `train` swapped Keras's step for the split one."""
+    import lstmcli.train.trainer as trainer
+
     out = tmp_path / "-".join(f.strip("-") for f in flags) if flags else tmp_path / "default"
     args = ["train", "sample", "--epochs", "1", "--units", "8", "--embed-dim", "8", "--vocab",
             "300", "--seq-len", "40", "--limit", "120", "--json", "--output", str(out), *flags]  # fmt: skip
     seen: list[bool] = []
-    import lstmcli.train.trainer as trainer
-
     real = trainer._build
 
     def spy(*args: object, **kw: object) -> object:
@@ -93,11 +93,9 @@ def _split_used(tmp_path: Path, *flags: str) -> bool:
         seen.append("train_step" in vars(model))
         return model, infer
 
-    trainer._build = spy
-    try:
+    with monkeypatch.context() as patch:
+        patch.setattr(trainer, "_build", spy)
         result = invoke(args)
-    finally:
-        trainer._build = real
     assert result.exit_code == 0, result.output
     assert json.loads((out / "spec.json").read_text())["train"]["split_step"] is (
         "--no-split-step" not in flags
@@ -106,8 +104,13 @@ def _split_used(tmp_path: Path, *flags: str) -> bool:
     return seen[0]
 
 
-def test_train_uses_the_split_step_only_where_it_is_equal(tmp_path: Path) -> None:
-    assert _split_used(tmp_path)
-    assert not _split_used(tmp_path, "--no-split-step")
-    assert not _split_used(tmp_path, "--dropout", "0.2")  # each part would draw the same masks
-    assert not _split_used(tmp_path, "--no-xla")  # uncompiled parts would not run at once
+def test_train_uses_the_split_step_only_where_it_is_equal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _split_used(tmp_path, monkeypatch)
+    assert not _split_used(tmp_path, monkeypatch, "--no-split-step")
+    # each part would draw the same dropout masks
+    assert not _split_used(tmp_path, monkeypatch, "--dropout", "0.2")
+    assert not _split_used(
+        tmp_path, monkeypatch, "--no-xla"
+    )  # uncompiled parts would not run at once

@@ -124,22 +124,25 @@ def _build(
         infer = inference_model(model, spec, cluster.gpu) if cfg.fused else model
         if cfg.fused and not cluster.gpu:
             model = training_model(model, spec) or model
-        xla = cluster.xla(spec, cfg.xla)
-        compile_model(model, spec, dataclasses.replace(cfg, xla=xla), steps)
-        if cfg.split_step and xla and cluster.kind == "one" and not cluster.gpu:
-            _split(model, spec)
+        cfg = dataclasses.replace(cfg, xla=cluster.xla(spec, cfg.xla))
+        compile_model(model, spec, cfg, steps)
+        _split(model, spec, cfg, cluster)
     return model, infer
 
 
-def _split(model: Any, spec: ModelSpec) -> None:
-    """Keras's compiled step swapped for ``backend.split_step``'s where it equals it (no
-    dropout: each part would draw the same masks) and is faster (two cores or more: in one
-    part it is slower than Keras's for a Bi-LSTM, ``bench/split_step.py``)."""
+def _split(model: Any, spec: ModelSpec, cfg: TrainConfig, cluster: Any) -> None:
+    """Keras's compiled step swapped for ``backend.split_step``'s where it equals it (one CPU
+    device, XLA, no dropout: each part would draw the same masks) and is faster (two cores or
+    more: in one part it is slower than Keras's for a Bi-LSTM, ``bench/split_step.py``)."""
     from lstmcli.backend import split_step
     from lstmcli.core.threads import usable_cores
 
+    dropout = spec.dropout or spec.recurrent_dropout or spec.embedding_dropout
+    one_cpu = cluster.kind == "one" and not cluster.gpu
+    if not (cfg.split_step and cfg.xla and one_cpu) or dropout:
+        return
     parts = split_step.parts_for(usable_cores())
-    if parts > 1 and not (spec.dropout or spec.recurrent_dropout or spec.embedding_dropout):
+    if parts > 1:
         split_step.install(model, spec.classes, parts)
 
 
