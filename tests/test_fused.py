@@ -131,7 +131,7 @@ def test_two_lstm_directions_run_as_one_batched_step_unless_dropout() -> None:
 def test_prediction_runs_the_fused_loop_only_where_it_is_faster() -> None:
     """evaluate, predict and validation predict with a one-way stack or pooled model's fused
     loop on a CPU (same weights, same probabilities through the bucketed path), and with the
-    layers as built for a Bi-LSTM, a lone LSTM's last state, or on a GPU."""
+    layers as built for a pooled Bi-LSTM, a lone GRU's last state, or on a GPU."""
     from lstmcli.data.textpipe import Encoded
     from lstmcli.train.predictor import Speed, predict_encoded
 
@@ -149,7 +149,8 @@ def test_prediction_runs_the_fused_loop_only_where_it_is_faster() -> None:
         want, _ = predict_encoded(model, enc, 12, speed)
         got, _ = predict_encoded(fast, enc, 12, speed)
         np.testing.assert_allclose(got, want, atol=1e-5)
-    for kw in ({"bidirectional": True}, {"bidirectional": True, "pool": "max"}, {}):
+    for kw in ({"bidirectional": True, "pool": "max"}, {"units": (8,), "cell": "gru"}):
         spec = _spec(kw)
         model = build_model(spec, variable_length=True, seed=0)
         assert inference_model(model, spec) is model
+    # a lone LSTM or Bi-LSTM predicts with backend/folded.py's graph (tests/test_folded.py)
