@@ -216,3 +216,24 @@ def test_train_help_lists_the_recipes() -> None:
     result = invoke(["train", "--help"], columns=200)
     assert result.exit_code == 0
     assert "--recipe" in result.output and "strong" in result.output
+
+
+def test_the_learning_rate_each_schedule_starts_from() -> None:
+    """Without --lr: a cosine from twice Keras's default rate down to 0 (the default), or
+    Keras's own constant default; --lr sets where either starts."""
+    from lstmcli.train.config import TrainConfig
+    from lstmcli.train.optim import make_optimizer
+
+    def rates(cfg: TrainConfig) -> tuple[float, float]:
+        """The rate at the first step and after the last (epochs of 10 steps)."""
+        lr = make_optimizer(cfg, steps_per_epoch=10).get_config()["learning_rate"]
+        if isinstance(lr, dict):  # a schedule, as Keras serialises it
+            c = lr["config"]
+            assert lr["class_name"] == "CosineDecay" and c["decay_steps"] == cfg.epochs * 10
+            return c["initial_learning_rate"], c["initial_learning_rate"] * c["alpha"]
+        return lr, lr
+
+    assert TrainConfig().lr_schedule == "cosine"
+    assert rates(TrainConfig()) == pytest.approx((2e-3, 0.0))
+    assert rates(TrainConfig(optimizer="adam", lr=5e-4)) == pytest.approx((5e-4, 0.0))
+    assert rates(TrainConfig(lr_schedule="constant")) == pytest.approx((1e-3, 1e-3))

@@ -346,3 +346,22 @@ def test_a_folder_in_use_is_refused_before_tensorflow_starts(tmp_path: Path) -> 
         f"lstmcli: {run} is in use by another lstmcli train (process {holder.pid} " in done.stderr
     )
     assert done.stderr.endswith("no-tf\n"), done.stderr
+
+
+def test_a_run_from_before_lr_schedule_resumes_at_a_constant_rate(
+    finished: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """spec.json of runs older than --lr-schedule has no such key: they trained at a constant
+    rate, and resume so, whatever today's default (a cosine)."""
+    from lstmcli.train.config import TrainConfig
+    from lstmcli.train.resume import load_saved
+
+    run, _ = finished
+    old = tmp_path / "old-run"
+    shutil.copytree(run, old)
+    info = json.loads((old / "spec.json").read_text())
+    assert info["train"]["lr_schedule"] == TrainConfig().lr_schedule == "cosine"
+    del info["train"]["lr_schedule"]
+    (old / "spec.json").write_text(json.dumps(info))
+    assert load_saved(old)[1].lr_schedule == "constant"
+    assert load_saved(run)[1].lr_schedule == "cosine"

@@ -47,10 +47,11 @@ def _batches(classes: int) -> list[tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-def _model(spec: ModelSpec, optimizer: str) -> object:
+def _model(spec: ModelSpec, optimizer: str, **cfg: object) -> object:
     model = build_model(spec, variable_length=True, seed=0)
     model = training_model(model, spec) or model
-    compile_model(model, spec, TrainConfig(optimizer=optimizer, xla=True), steps_per_epoch=4)
+    config = TrainConfig(optimizer=optimizer, xla=True, **cfg)
+    compile_model(model, spec, config, steps_per_epoch=4)
     return model
 
 
@@ -72,6 +73,21 @@ def test_split_step_equals_keras_step(kw: dict) -> None:
     for a, b in zip(opt_a, opt_b, strict=True):
         np.testing.assert_allclose(np.asarray(b), np.asarray(a), rtol=1e-4, atol=1e-6)
     assert int(split.optimizer.iterations) == int(keras_model.optimizer.iterations) == 8
+
+
+def test_split_step_follows_the_schedule_and_clipping() -> None:
+    """The optimizer's own schedule and clipping act on the summed gradient as on Keras's:
+    a cosine over 2 epochs of 4 steps ends at a learning rate of 0 after the 8 steps."""
+    spec = _spec({})
+    cfg = {"lr_schedule": "cosine", "epochs": 2, "clipnorm": 0.05}
+    keras_model, split = _model(spec, "rmsprop", **cfg), _model(spec, "rmsprop", **cfg)
+    assert split_step.install(split, spec.classes, parts=2)
+    for x, y in _batches(1) * 2:
+        keras_model.train_on_batch(x, y)
+        split.train_on_batch(x, y)
+    for a, b in zip(keras_model.get_weights(), split.get_weights(), strict=True):
+        np.testing.assert_allclose(b, a, atol=1e-5)
+    assert float(split.optimizer.learning_rate) == pytest.approx(0.0, abs=1e-9)
 
 
 def test_parts_per_core_count() -> None:

@@ -33,8 +33,13 @@ class TrainConfig:
     # 84.7% (seeds 0/1): its early epochs are steadier. So it is the default. The old
     # ``bucketing`` flag is kept (saved runs that have it still load): True means bucket.
     batching: str = "sortish"
-    # Optimizer extras (issue 15; built in train/optim.py). Absent from older runs' spec.json.
-    lr_schedule: str = "constant"
+    # Optimizer extras (issue 15; built in train/optim.py). Absent from older runs' spec.json,
+    # which trained at a constant rate (``resume.load_saved`` reads them so).
+    # The default is a cosine from twice the optimizer's default rate (``optim.COSINE_START``)
+    # down to 0: lecture LSTM on IMDB, 3 epochs, seeds 0-4 (README, Speed): 88.66 ± 0.20% test
+    # accuracy against 87.59 ± 0.39% at Keras's constant 1e-3, and on the 2,000-review sample
+    # set 95.4% against 94.9% (a cosine from 1e-3 lost 5.6 points there: too little learning).
+    lr_schedule: str = "cosine"
     clipnorm: float | None = None  # clip each gradient to this L2 norm
     # On a CPU, run stacked layers and pooling as one loop (backend/fused.py); a GPU keeps cuDNN.
     fused: bool = True

@@ -33,6 +33,7 @@ def load_saved(run_dir: Path) -> tuple[ModelSpec, TrainConfig, DataRequest, dict
     info, spec, _ = read_info(run_dir)
     path = run_dir / SPEC_FILE
     saved = check_types(info.get("train"), TRAIN_TYPES, path, "train")
+    saved = {"lr_schedule": "constant", **saved}  # a run from before --lr-schedule: constant
     try:
         cfg = TrainConfig(**saved)
     except (UsageError, TypeError) as exc:
