@@ -137,6 +137,7 @@ def test_third_run_skips_every_arm(killed_and_resumed: dict[str, Any]) -> None:
     [
         (["--epochs", "3"], "holds a different comparison (epochs 2 there, 3 now)"),
         (["--seeds", "0,1"], "holds a different comparison (seeds [0] there, [0, 1] now)"),
+        (["--lr-schedule", "constant"], "(lr schedule cosine there, constant now)"),
     ],
 )
 def test_folder_of_another_comparison_is_refused(
@@ -154,6 +155,7 @@ def test_folder_of_another_comparison_is_refused(
         (["--arm", "colour=red"], "--arm 1 (colour=red): unknown key 'colour'"),
         (["--arm", "units=0"], "--arm 1 (units=0): --units: 0 is not allowed"),
         (["--seeds", "0,one"], "--seeds: 'one' is not a seed"),
+        (["--lr-schedule", "step"], "--lr-schedule: 'step' is not one of constant, cosine"),
         (["--small-n", "500"], "--small-n 500 must be below --limit 240"),
     ],
 )
@@ -198,3 +200,22 @@ def test_a_failing_arm_keeps_the_finished_ones(tmp_path: Path) -> None:
     assert doc["arms"][0]["seeds"][0]["ok"] and (out / "lstm-seed0" / "metrics.json").is_file()
     assert doc["arms"][1]["seeds"][0]["ok"] is False and len(doc["failures"]) == 1
     assert "failed" in result.stdout  # the table shows it
+
+
+def test_a_comparison_from_before_lr_schedule_resumes_with_a_constant_rate(tmp_path: Path) -> None:
+    """Its compare.json has no lr_schedule: it trained at a constant rate, so only
+    --lr-schedule constant continues it."""
+    from lstmcli.core.errors import UsageError
+    from lstmcli.rundir.compare import CompareFiles
+    from lstmcli.train.compare import check_folder
+
+    root = tmp_path / "cmp"
+    root.mkdir()
+    train = {"epochs": 3, "batch_size": 32, "optimizer": "rmsprop", "lr": None,
+             "patience": None, "bucketing": False}  # fmt: skip
+    plan = {"data": {"name_or_path": "sample"}, "seeds": [0], "train": train, "arms": []}
+    (root / "compare.json").write_text(json.dumps({"plan": plan}))
+    files = CompareFiles(root)
+    check_folder(files, {**plan, "train": {**train, "lr_schedule": "constant"}})
+    with pytest.raises(UsageError, match="lr schedule constant there, cosine now"):
+        check_folder(files, {**plan, "train": {**train, "lr_schedule": "cosine"}})

@@ -19,8 +19,8 @@ activations with ``act(0) = 0`` (``foldable`` checks the names).
 ``fused.inference_model`` predicts with this graph on a CPU (``evaluate``, ``predict``,
 validation, the test split after training); its predictions equal the layer-by-layer
 model's to float rounding (``tests/test_folded.py``). Measured on the 25,000 IMDB test
-reviews, 2 cores, batches of 512 (``lstmcli evaluate``): a Bi-LSTM(32) 6,053-6,227 → 8,564-9,228
-reviews/s, the lecture LSTM(32) 10,215-11,597 → 15,631-15,855.
+reviews, 2 cores, batches of 256-1,024 (``lstmcli evaluate``): a Bi-LSTM(32) 5,714-6,227 →
+8,408-9,228 reviews/s, the lecture LSTM(32) 10,215-11,597 → 15,581-17,748.
 """
 
 from __future__ import annotations

@@ -37,7 +37,8 @@ def compare_cmd(
     eval_limit: Annotated[int | None, _c("--eval-limit", min=2, help="Cap validation and test at N texts.", panel=T)] = None,
     batch_size: Annotated[int, _c("--batch-size", min=1, max=65_536, panel=T)] = 32,
     optimizer: Annotated[str, _c("--optimizer", help="rmsprop | adam", panel=T)] = "rmsprop",
-    lr: Annotated[float | None, _c("--lr", min=0.0, help="Learning rate where the cosine starts (default 2e-3).", panel=T)] = None,
+    lr: Annotated[float | None, _c("--lr", min=0.0, help="Learning rate (where the cosine starts). Default: 2e-3, or 1e-3 if constant.", panel=T)] = None,
+    lr_schedule: Annotated[str, _c("--lr-schedule", help="cosine (from --lr down to 0 over all epochs) | constant", panel=T)] = "cosine",
     patience: Annotated[int | None, _c("--patience", min=1, help="Stop an arm after N epochs without a better val accuracy.", panel=T)] = None,
     val_split: Annotated[float, _c("--val-split", help="Validation fraction of the training texts.", panel=T)] = 0.2,
     val_by: Annotated[str, _c("--val-by", help="How validation is drawn: text (one by one, at random) | film (imdb: whole films, so none is also in training).", panel=T)] = "text",
@@ -93,6 +94,7 @@ def compare_cmd(
     )  # fmt: skip
     cfg = TrainConfig(
         epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, patience=patience,
+        lr_schedule=lr_schedule,
         checkpoint_every=checkpoint_every, bucketing=bucketing, eval_batch_size=eval_batch_size,
         xla=xla if xla is not None else dataset != "sample",
     )  # fmt: skip

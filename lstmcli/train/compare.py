@@ -32,7 +32,7 @@ from lstmcli.train.compare_results import (
 from lstmcli.train.config import Interrupted, TrainConfig, TrainEvents
 
 # Training settings that change what a comparison measures (the rest only change its speed).
-IDENTITY_KEYS = ("epochs", "batch_size", "optimizer", "lr", "patience", "bucketing")
+IDENTITY_KEYS = ("epochs", "batch_size", "optimizer", "lr", "lr_schedule", "patience", "bucketing")
 
 
 @dataclass
@@ -104,6 +104,9 @@ def check_folder(files: CompareFiles, plan: dict[str, Any]) -> None:
     except (OSError, ValueError) as exc:
         raise DataError(f"{files.json} is corrupt ({type(exc).__name__}); "
                         "choose a new --output") from None  # fmt: skip
+    saved = old.get("plan") if isinstance(old, dict) else None
+    if isinstance(saved, dict) and isinstance(saved.get("train"), dict):
+        saved["train"].setdefault("lr_schedule", "constant")  # from before --lr-schedule
     if not isinstance(old, dict) or old.get("plan") != plan:
         diff = _difference(old.get("plan") or {}, plan) if isinstance(old, dict) else "unreadable"
         raise UsageError(f"--output: {root} holds a different comparison ({diff}); choose "
