@@ -62,3 +62,18 @@ def toy_corpus(n: int = 600, seed: int = 0) -> list[str]:
         ["car", "truck", "bus", "train", "bike"],
     ]
     return [" ".join(rng.choice(topics[i % 2], 20)) for i in range(n)]
+
+
+def small_spec(kw: dict) -> ModelSpec:
+    """A tiny masked model (300 words × 8, 12 steps, 8 units) with ``kw`` changed: the specs
+    the graph-equivalence tests (fused, folded, split step) run."""
+    return ModelSpec(vocab=300, embed_dim=8, seq_len=12, **{"units": (8,), "mask_zero": True, **kw})
+
+
+def padded_tokens(rows: int = 6) -> np.ndarray:
+    """Token ids for ``small_spec`` (``rows`` ≥ 4) padded every way a batch can be."""
+    x = np.random.default_rng(0).integers(1, 300, (rows, 12)).astype("int32")
+    x[1, 7:] = 0  # padded at the end (a GPU's layout)
+    x[3, :5] = 0  # padded at the front (a CPU's layout)
+    x[2, :] = 0  # no word at all
+    return x

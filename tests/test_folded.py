@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import padded_tokens, small_spec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -27,15 +28,8 @@ SPECS = [
 ]
 
 
-def _spec(kw: dict) -> ModelSpec:
-    return ModelSpec(vocab=300, embed_dim=8, seq_len=12, **{"units": (8,), "mask_zero": True, **kw})
-
-
 def _tokens() -> np.ndarray:
-    x = np.random.default_rng(0).integers(1, 300, (7, 12)).astype("int32")
-    x[1, 7:] = 0  # padded at the end (a GPU's layout)
-    x[3, :5] = 0  # padded at the front (a CPU's layout)
-    x[2, :] = 0  # no word at all
+    x = padded_tokens(7)
     x[4, [2, 3, 8]] = 0  # zeros between words: masked steps inside the text
     x[5, :11] = 0  # one word
     return x
@@ -46,7 +40,7 @@ def _tokens() -> np.ndarray:
 )
 @pytest.mark.parametrize("fixed", [False, True], ids=["any-length", "fixed-length"])
 def test_same_variables_and_predictions(kw: dict, fixed: bool) -> None:
-    spec = _spec(kw)
+    spec = small_spec(kw)
     assert foldable(spec)
     model = build_model(spec, variable_length=not fixed, seed=0)
     folded = folded_model(model, spec)
@@ -113,7 +107,7 @@ def test_evaluate_and_predict_use_it_on_a_cpu_only() -> None:
     enc = Encoded(rng.integers(1, 300, lengths.sum()).astype("int32"),
                   np.concatenate([[0], np.cumsum(lengths)]).astype("int64"))  # fmt: skip
     for kw in ({}, {"bidirectional": True}, {"bidirectional": True, "mask_zero": False}):
-        spec = _spec(kw)
+        spec = small_spec(kw)
         model = build_model(spec, variable_length=True, seed=0)
         fast = inference_model(model, spec)
         assert fast.get_layer("folded_lstm") is not None

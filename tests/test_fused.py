@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import invoke
+from helpers import invoke, padded_tokens, small_spec
 
 from lstmcli.backend.build import build_model
 from lstmcli.backend.fused import fusable, inference_model, training_model
@@ -31,16 +31,8 @@ SPECS = [
 ]
 
 
-def _spec(kw: dict) -> ModelSpec:
-    return ModelSpec(vocab=300, embed_dim=8, seq_len=12, **{"units": (8,), "mask_zero": True, **kw})
-
-
 def _tokens() -> np.ndarray:
-    x = np.random.default_rng(0).integers(1, 300, (6, 12)).astype("int32")
-    x[1, 7:] = 0  # padded at the end (a GPU's layout)
-    x[3, :5] = 0  # padded at the front (a CPU's layout)
-    x[2, :] = 0  # no word at all: pools to 0, like the layer-by-layer model
-    return x
+    return padded_tokens(6)  # row 2, no word at all, pools to 0 like the layer-by-layer model
 
 
 def test_which_specs_are_fused() -> None:
@@ -61,7 +53,7 @@ def test_which_specs_are_fused() -> None:
 def test_same_variables_predictions_and_gradients(kw: dict) -> None:
     import tensorflow as tf
 
-    spec = _spec(kw)
+    spec = small_spec(kw)
     model = build_model(spec, variable_length=True, seed=0)
     fused = training_model(model, spec)
     assert fused is not None
@@ -88,7 +80,7 @@ def test_same_variables_predictions_and_gradients(kw: dict) -> None:
 @pytest.mark.parametrize("kw", [{"units": (8, 6), "dropout": 0.3, "recurrent_dropout": 0.2},
                                 {"bidirectional": True, "pool": "max", "dropout": 0.3}])  # fmt: skip
 def test_dropout_trains_under_xla_and_is_off_for_prediction(kw: dict) -> None:
-    spec = _spec(kw)
+    spec = small_spec(kw)
     model = build_model(spec, variable_length=True, seed=0)
     fused = training_model(model, spec)
     fused.compile(optimizer="adam", loss="binary_crossentropy", jit_compile=True)
@@ -123,7 +115,7 @@ def test_train_fused_matches_layer_by_layer(tmp_path: Path) -> None:
 
 def test_two_lstm_directions_run_as_one_batched_step_unless_dropout() -> None:
     for kw, batched in [({}, True), ({"dropout": 0.2}, False), ({"cell": "gru"}, False)]:
-        spec = _spec({"bidirectional": True, **kw})
+        spec = small_spec({"bidirectional": True, **kw})
         fused = training_model(build_model(spec, variable_length=True, seed=0), spec)
         assert fused.get_layer("fused_recurrence").both.batched is batched
 
@@ -140,7 +132,7 @@ def test_prediction_runs_the_fused_loop_only_where_it_is_faster() -> None:
     enc = Encoded(rng.integers(1, 300, lengths.sum()).astype("int32"),
                   np.concatenate([[0], np.cumsum(lengths)]).astype("int64"))  # fmt: skip
     for kw in ({"units": (8, 6, 5)}, {"pool": "max+mean", "cell": "gru"}):
-        spec = _spec(kw)
+        spec = small_spec(kw)
         model = build_model(spec, variable_length=True, seed=0)
         fast = inference_model(model, spec)
         assert fast is not model and fast.get_layer("fused_recurrence") is not None
@@ -150,7 +142,7 @@ def test_prediction_runs_the_fused_loop_only_where_it_is_faster() -> None:
         got, _ = predict_encoded(fast, enc, 12, speed)
         np.testing.assert_allclose(got, want, atol=1e-5)
     for kw in ({"bidirectional": True, "pool": "max"}, {"units": (8,), "cell": "gru"}):
-        spec = _spec(kw)
+        spec = small_spec(kw)
         model = build_model(spec, variable_length=True, seed=0)
         assert inference_model(model, spec) is model
     # a lone LSTM or Bi-LSTM predicts with backend/folded.py's graph (tests/test_folded.py)

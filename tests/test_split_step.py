@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import invoke
+from helpers import invoke, small_spec
 
 from lstmcli.backend import split_step
 from lstmcli.backend.build import build_model
@@ -29,10 +29,6 @@ SPECS = [
     {"bidirectional": True, "pool": "max", "classes": 3},
     {"mask_zero": False, "classes": 4},
 ]
-
-
-def _spec(kw: dict) -> ModelSpec:
-    return ModelSpec(vocab=300, embed_dim=8, seq_len=12, **{"units": (8,), "mask_zero": True, **kw})
 
 
 def _batches(classes: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -57,7 +53,7 @@ def _model(spec: ModelSpec, optimizer: str, **cfg: object) -> object:
 
 @pytest.mark.parametrize("kw", SPECS, ids=[",".join(f"{k}={v}" for k, v in s.items()) or "lecture" for s in SPECS])  # fmt: skip
 def test_split_step_equals_keras_step(kw: dict) -> None:
-    spec = _spec(kw)
+    spec = small_spec(kw)
     optimizer = "adam" if spec.classes > 1 else "rmsprop"
     keras_model, split = _model(spec, optimizer), _model(spec, optimizer)
     assert split_step.install(split, spec.classes, parts=2)
@@ -78,7 +74,7 @@ def test_split_step_equals_keras_step(kw: dict) -> None:
 def test_split_step_follows_the_schedule_and_clipping() -> None:
     """The optimizer's own schedule and clipping act on the summed gradient as on Keras's:
     a cosine over 2 epochs of 4 steps ends at a learning rate of 0 after the 8 steps."""
-    spec = _spec({})
+    spec = small_spec({})
     cfg = {"lr_schedule": "cosine", "epochs": 2, "clipnorm": 0.05}
     keras_model, split = _model(spec, "rmsprop", **cfg), _model(spec, "rmsprop", **cfg)
     assert split_step.install(split, spec.classes, parts=2)
