@@ -29,7 +29,7 @@ from lstmcli.train.compare_results import (
     read_seed_result,
     write_files,
 )
-from lstmcli.train.config import Interrupted, TrainConfig, TrainEvents
+from lstmcli.train.config import LR_SCHEDULE_BEFORE, Interrupted, TrainConfig, TrainEvents
 
 # Training settings that change what a comparison measures (the rest only change its speed).
 IDENTITY_KEYS = ("epochs", "batch_size", "optimizer", "lr", "lr_schedule", "patience", "bucketing")
@@ -106,7 +106,7 @@ def check_folder(files: CompareFiles, plan: dict[str, Any]) -> None:
                         "choose a new --output") from None  # fmt: skip
     saved = old.get("plan") if isinstance(old, dict) else None
     if isinstance(saved, dict) and isinstance(saved.get("train"), dict):
-        saved["train"].setdefault("lr_schedule", "constant")  # from before --lr-schedule
+        saved["train"].setdefault("lr_schedule", LR_SCHEDULE_BEFORE)
     if not isinstance(old, dict) or old.get("plan") != plan:
         diff = _difference(old.get("plan") or {}, plan) if isinstance(old, dict) else "unreadable"
         raise UsageError(f"--output: {root} holds a different comparison ({diff}); choose "

@@ -11,6 +11,8 @@ from lstmcli.train import checkpoint as ckpt
 OPTIMIZERS = ("rmsprop", "adam")
 BATCHING = ("random", "sortish", "bucket")
 LR_SCHEDULES = ("constant", "cosine")  # cosine: from --lr down to 0 over all the epochs
+# What a run or comparison saved before --lr-schedule existed trained with (no key for it).
+LR_SCHEDULE_BEFORE = "constant"
 
 
 @dataclass
@@ -34,7 +36,7 @@ class TrainConfig:
     # ``bucketing`` flag is kept (saved runs that have it still load): True means bucket.
     batching: str = "sortish"
     # Optimizer extras (issue 15; built in train/optim.py). Absent from older runs' spec.json,
-    # which trained at a constant rate (``resume.load_saved`` reads them so).
+    # which trained at a constant rate (``LR_SCHEDULE_BEFORE``).
     # The default is a cosine from twice the optimizer's default rate (``optim.COSINE_START``)
     # down to 0: lecture LSTM on IMDB, 3 epochs, seeds 0-4 (README, Speed): 88.66 ± 0.20% test
     # accuracy against 87.59 ± 0.39% at Keras's constant 1e-3, and on the 2,000-review sample

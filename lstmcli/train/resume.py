@@ -21,7 +21,7 @@ from lstmcli.data.vcache import Vectorized
 from lstmcli.model.spec import ModelSpec
 from lstmcli.rundir.check import check_types
 from lstmcli.rundir.folder import SPEC_FILE, read_info
-from lstmcli.train.config import TRAIN_TYPES, TrainConfig
+from lstmcli.train.config import LR_SCHEDULE_BEFORE, TRAIN_TYPES, TrainConfig
 
 # Flags that change how a resumed run goes, not what it computes.
 HOW = frozenset({"train.checkpoint_every", "train.eval_batch_size"})
@@ -33,7 +33,7 @@ def load_saved(run_dir: Path) -> tuple[ModelSpec, TrainConfig, DataRequest, dict
     info, spec, _ = read_info(run_dir)
     path = run_dir / SPEC_FILE
     saved = check_types(info.get("train"), TRAIN_TYPES, path, "train")
-    saved = {"lr_schedule": "constant", **saved}  # a run from before --lr-schedule: constant
+    saved = {"lr_schedule": LR_SCHEDULE_BEFORE, **saved}
     try:
         cfg = TrainConfig(**saved)
     except (UsageError, TypeError) as exc:
